@@ -1,0 +1,42 @@
+# Backprop Lab — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint types pytest bench docker model clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -U pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@$(VENV)/bin/backprop-lab serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check --quiet nn_core app tests bench scripts
+
+types: $(STAMP)
+	@$(VENV)/bin/mypy --no-error-summary nn_core app
+
+pytest: $(STAMP)
+	@$(PY) -m pytest
+
+test: lint types pytest
+
+bench: $(STAMP)
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+model: $(STAMP)
+	@$(VENV)/bin/backprop-lab train-mnist
+
+docker:
+	docker build -t backprop-lab .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

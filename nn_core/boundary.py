@@ -1,0 +1,37 @@
+"""The network evaluated on a grid over the plane: the decision boundary and each
+neuron's view of the input space.
+
+Rows of a grid run along ``x2`` from ``-extent`` to ``+extent``, columns along ``x1``;
+``grid_points(r)`` returns the ``r * r`` points in that row-major order.  Values travel
+to the page as ``uint8`` via :func:`quantize` (a 100 x 100 grid is 10 kB).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nn_core.datasets import EXTENT
+from nn_core.features import transform
+from nn_core.model import Network
+from nn_core.types import Array
+
+
+def grid_points(resolution: int, extent: float = EXTENT) -> Array:
+    """``(resolution**2, 2)`` points ``(x1, x2)`` covering ``[-extent, extent]^2``."""
+    ticks = np.linspace(-extent, extent, resolution)
+    x1, x2 = np.meshgrid(ticks, ticks)  # rows follow x2, columns x1
+    return np.c_[x1.ravel(), x2.ravel()]
+
+
+def quantize(values: Array, lo: float, hi: float) -> Array:
+    """Map ``[lo, hi]`` linearly onto ``0..255`` (clipped) as ``uint8``."""
+    scaled = (np.asarray(values, np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def layer_outputs(network: Network, features: Sequence[str], points: Array) -> list[Array]:
+    """Every layer's activation on ``points``: ``[inputs, a_1, ..., a_L]``, each ``(n, units)``."""
+    x = transform(points, features, np.dtype(network.dtype).type)
+    return [x, *network.forward_all(x)]

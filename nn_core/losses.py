@@ -1,0 +1,155 @@
+"""Loss functions as value/derivative pairs, each averaged over samples.
+
+A loss sees the output layer's pre-activation ``z``, its activation ``a`` and the
+target ``y`` (all ``(n_samples, n_out)``; ``cross_entropy`` also takes integer labels of
+shape ``(n_samples,)``).  ``delta`` returns ``dL/dz`` for the output layer: where the
+output activation and the loss cancel (sigmoid + bce, softmax + cross-entropy) it uses
+the fused, numerically exact form ``(a - y) / n``; otherwise it chains ``dL/da`` through
+the activation's ``backward``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from nn_core.activations import Activation, Sigmoid, Softmax
+from nn_core.types import Array
+
+
+def one_hot(labels: Array, n_classes: int, dtype: type = np.float32) -> Array:
+    """Integer labels ``(n,)`` -> one-hot matrix ``(n, n_classes)``."""
+    out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1.0
+    return out
+
+
+class Loss:
+    """Base class.  ``value`` is the mean loss; ``delta`` is ``dL/dz`` of that mean."""
+
+    name: ClassVar[str] = ""
+    #: Output activations this loss is defined for (empty: any).
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def value(self, z: Array, a: Array, y: Array) -> float:
+        raise NotImplementedError
+
+    def grad_a(self, a: Array, y: Array) -> Array:
+        raise NotImplementedError
+
+    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
+        return activation.backward(z, a, self.grad_a(a, y))
+
+
+class MeanSquaredError(Loss):
+    """``L = mean over samples and outputs of (a - y)^2``; ``dL/da = 2 (a - y) / (n k)``."""
+
+    name = "mse"
+
+    def value(self, z: Array, a: Array, y: Array) -> float:
+        return float(np.mean(np.square(a - y, dtype=np.float64)))
+
+    def grad_a(self, a: Array, y: Array) -> Array:
+        return (a - y) * (2.0 / a.size)
+
+
+class Quadratic(Loss):
+    """Nielsen's cost ``L = mean over samples of 0.5 ||a - y||^2``; ``dL/da = (a - y) / n``."""
+
+    name = "quadratic"
+
+    def value(self, z: Array, a: Array, y: Array) -> float:
+        return float(0.5 * np.sum(np.square(a - y, dtype=np.float64)) / a.shape[0])
+
+    def grad_a(self, a: Array, y: Array) -> Array:
+        return (a - y) * (1.0 / a.shape[0])
+
+
+class BinaryCrossEntropy(Loss):
+    """``L = -mean_n sum_k [y log a + (1 - y) log(1 - a)]`` for sigmoid outputs.
+
+    Computed from the logits ``z`` as ``max(z, 0) - z y + log(1 + exp(-|z|))``, which
+    never takes the log of 0; ``dL/dz = (a - y) / n``.
+    """
+
+    name = "bce"
+    requires = ("sigmoid",)
+
+    def value(self, z: Array, a: Array, y: Array) -> float:
+        z64 = z.astype(np.float64)
+        per = np.maximum(z64, 0.0) - z64 * y + np.log1p(np.exp(-np.abs(z64)))
+        return float(np.sum(per) / z.shape[0])
+
+    def grad_a(self, a: Array, y: Array) -> Array:
+        eps = 1e-12
+        clipped = np.clip(a, eps, 1.0 - eps)
+        return (clipped - y) / (clipped * (1.0 - clipped)) / a.shape[0]
+
+    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
+        if isinstance(activation, Sigmoid):
+            return (a - y) * (1.0 / a.shape[0])
+        return super().delta(z, a, y, activation)
+
+
+class CrossEntropy(Loss):
+    """Categorical cross-entropy fused with softmax: ``L = -mean_n sum_k y_k log softmax(z)_k``.
+
+    ``log softmax`` uses log-sum-exp, so no probability is ever rounded to ``log(0)``.
+    ``y`` may be one-hot ``(n, k)`` or integer labels ``(n,)``; ``dL/dz = (a - y) / n``.
+    """
+
+    name = "cross_entropy"
+    requires = ("softmax",)
+
+    @staticmethod
+    def _targets(y: Array, k: int, dtype: type) -> Array:
+        return one_hot(y, k, dtype) if y.ndim == 1 else y
+
+    def value(self, z: Array, a: Array, y: Array) -> float:
+        z64 = z.astype(np.float64)
+        shifted = z64 - z64.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        if y.ndim == 1:
+            picked = log_p[np.arange(y.shape[0]), y.astype(np.intp)]
+            return float(-picked.mean())
+        return float(-np.sum(y * log_p) / z.shape[0])
+
+    def grad_a(self, a: Array, y: Array) -> Array:
+        t = self._targets(y, a.shape[1], a.dtype.type)
+        return -t / np.clip(a, 1e-12, None) / a.shape[0]
+
+    def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
+        if isinstance(activation, Softmax):
+            out = a.copy()
+            if y.ndim == 1:
+                out[np.arange(y.shape[0]), y.astype(np.intp)] -= 1.0
+            else:
+                out -= y
+            out *= 1.0 / a.shape[0]
+            return out
+        return super().delta(z, a, y, activation)
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Quadratic)
+}
+
+
+def get_loss(name: str, output_activation: str) -> Loss:
+    """Look ``name`` up in :data:`LOSSES` and check it fits the output activation."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    loss = LOSSES[name]()
+    if loss.requires and output_activation not in loss.requires:
+        raise ValueError(
+            f"loss {name!r} needs output activation {' or '.join(loss.requires)}, "
+            f"not {output_activation!r}"
+        )
+    return loss
+
+
+def compatible(loss: str, output_activation: str) -> bool:
+    """Whether ``loss`` is defined for ``output_activation`` (e.g. bce needs sigmoid)."""
+    req = LOSSES[loss].requires
+    return not req or output_activation in req

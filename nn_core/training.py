@@ -1,0 +1,207 @@
+"""The trainer: epochs of shuffled mini-batches, run in time-boxed chunks.
+
+    trainer = Trainer(net, Adam(0.01), x_train, y_train, x_test, y_test, batch_size=32)
+    while trainer.state == "running":
+        for report in trainer.train_for(budget_s=0.05):
+            print(report.epoch, report.train_loss, report.test_loss)
+
+``train_for`` returns after the epoch that crosses the time budget, so a caller (the
+web runner, a notebook loop) regains control every few tens of milliseconds and can
+change the learning rate, pause, step or stop in between.  A NaN or infinite loss sets
+``state = "diverged"`` and is reported, never raised.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from nn_core.metrics import accuracy
+from nn_core.model import Network
+from nn_core.optimizers import SCHEDULES, Optimizer
+from nn_core.types import Array
+
+Augment = Callable[[Array, np.random.Generator], Array]
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one epoch achieved; ``None`` where it does not apply (no test set, regression)."""
+
+    epoch: int
+    train_loss: float
+    test_loss: float | None
+    accuracy: float | None  # on the test set (the training set when there is none)
+    train_accuracy: float | None
+    learning_rate: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Trainer:
+    """Trains a :class:`Network` with an :class:`Optimizer`; states: running, paused,
+    diverged, done (reached ``max_epochs``) and stopped."""
+
+    def __init__(
+        self,
+        network: Network,
+        optimizer: Optimizer,
+        x_train: Array,
+        y_train: Array,
+        x_test: Array | None = None,
+        y_test: Array | None = None,
+        *,
+        batch_size: int | None = 32,
+        max_epochs: int | None = None,
+        schedule: str = "constant",
+        classification: bool = True,
+        exact_train_loss: bool = False,
+        augment: Augment | None = None,
+        seed: int | None = 0,
+    ) -> None:
+        if schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        dt = np.dtype(network.dtype)
+        self.network = network
+        self.optimizer = optimizer
+        self.x_train = np.ascontiguousarray(x_train, dtype=dt)
+        self.y_train = np.asarray(y_train)
+        self.x_test = None if x_test is None else np.ascontiguousarray(x_test, dtype=dt)
+        self.y_test = None if y_test is None else np.asarray(y_test)
+        self.batch_size = batch_size  # None means full batch
+        self.max_epochs = max_epochs
+        self.schedule = schedule
+        self.base_learning_rate = optimizer.learning_rate
+        self.classification = classification
+        self.exact_train_loss = exact_train_loss
+        self.augment = augment
+        self.rng = np.random.default_rng(seed)
+        self.epoch = 0
+        self.state = "running"
+        self.history: list[EpochReport] = []
+        self._xb: dict[int, Array] = {}
+        self._yb: dict[int, Array] = {}
+
+    # -------------------------------------------------------------- control
+    def pause(self) -> None:
+        if self.state == "running":
+            self.state = "paused"
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self.state = "running"
+
+    def stop(self) -> None:
+        self.state = "stopped"
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Change the rate from the next step on (the schedule then scales this one)."""
+        self.base_learning_rate = lr
+        self.optimizer.learning_rate = lr
+
+    # ------------------------------------------------------------- training
+    def _batch(self, idx: Array) -> tuple[Array, Array]:
+        """Gather rows into buffers kept per batch size (no fresh allocation per batch)."""
+        n = idx.shape[0]
+        xb, yb = self._xb.get(n), self._yb.get(n)
+        if xb is None or yb is None:
+            xb = np.empty((n, *self.x_train.shape[1:]), self.x_train.dtype)
+            yb = np.empty((n, *self.y_train.shape[1:]), self.y_train.dtype)
+            self._xb[n], self._yb[n] = xb, yb
+        np.take(self.x_train, idx, axis=0, out=xb)
+        np.take(self.y_train, idx, axis=0, out=yb)
+        return xb, yb
+
+    def step(self) -> EpochReport:
+        """Run one epoch whatever the state; return its report.
+
+        Overflow is expected when a run diverges and is reported through the loss, so
+        NumPy's floating-point warnings are silenced here.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch()
+
+    def _epoch(self) -> EpochReport:
+        net, opt = self.network, self.optimizer
+        total = self.max_epochs or 0
+        opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
+        n = self.x_train.shape[0]
+        bs = n if not self.batch_size else min(self.batch_size, n)
+        order = self.rng.permutation(n)
+        params, grads = net.parameters(), net.gradients()
+        loss_sum = 0.0
+        for start in range(0, n, bs):
+            xb, yb = self._batch(order[start : start + bs])
+            if self.augment is not None:
+                xb = self.augment(xb, self.rng)
+            loss = net.backprop(xb, yb, train=True, rng=self.rng)
+            if not math.isfinite(loss):
+                loss_sum = loss
+                break
+            loss_sum += loss * xb.shape[0]
+            opt.step(params, grads)
+        self.epoch += 1
+        train_loss = loss_sum / n if math.isfinite(loss_sum) else loss_sum
+        if self.exact_train_loss and math.isfinite(train_loss):
+            train_loss = net.loss(self.x_train, self.y_train)
+        report = self._report(train_loss, opt.learning_rate)
+        self.history.append(report)
+        if not math.isfinite(report.train_loss) or not self._params_finite():
+            self.state = "diverged"
+        elif self.max_epochs is not None and self.epoch >= self.max_epochs:
+            self.state = "done"
+        return report
+
+    def _params_finite(self) -> bool:
+        return all(bool(np.isfinite(w).all()) for w in self.network.weights)
+
+    def _report(self, train_loss: float, lr: float) -> EpochReport:
+        net = self.network
+        test_loss = acc = train_acc = None
+        has_test = self.x_test is not None and self.y_test is not None and len(self.x_test) > 0
+        finite = math.isfinite(train_loss)
+        if has_test and finite:
+            assert self.x_test is not None and self.y_test is not None
+            test_loss = net.loss(self.x_test, self.y_test)
+        if self.classification and finite:
+            train_acc = accuracy(net.predict(self.x_train), self._labels(self.y_train))
+            if has_test:
+                assert self.x_test is not None and self.y_test is not None
+                acc = accuracy(net.predict(self.x_test), self._labels(self.y_test))
+            else:
+                acc = train_acc
+        return EpochReport(self.epoch, float(train_loss), test_loss, acc, train_acc, float(lr))
+
+    @staticmethod
+    def _labels(y: Array) -> Array:
+        if y.ndim == 2 and y.shape[1] > 1:
+            return np.argmax(y, axis=1)
+        return y.reshape(-1).astype(np.int64)
+
+    def train_for(self, budget_s: float = 0.05, max_epochs: int | None = None) -> list[EpochReport]:
+        """Run whole epochs until ``budget_s`` seconds have passed (at least one epoch),
+        ``max_epochs`` epochs were run, or the state leaves ``running``."""
+        reports: list[EpochReport] = []
+        deadline = time.perf_counter() + budget_s
+        while self.state == "running":
+            reports.append(self.step())
+            if time.perf_counter() >= deadline:
+                break
+            if max_epochs is not None and len(reports) >= max_epochs:
+                break
+        return reports
+
+    def fit(self, epochs: int) -> list[EpochReport]:
+        """Run ``epochs`` epochs (or until divergence); convenient in a notebook."""
+        reports = []
+        for _ in range(epochs):
+            if self.state in ("diverged", "stopped"):
+                break
+            reports.append(self.step())
+        return reports
