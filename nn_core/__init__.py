@@ -21,7 +21,21 @@ from nn_core.regularization import REGULARIZERS
 from nn_core.training import EpochReport, Trainer
 
 __all__ = [
-    "ACTIVATIONS", "DATASETS", "FEATURES", "INITIALIZERS", "LOSSES", "OPTIMIZERS",
-    "REGULARIZERS", "SGD", "Adam", "EpochReport", "ModelFileError", "Momentum", "Network",
-    "Trainer", "make_dataset", "train_test_split", "transform",
+    "ACTIVATIONS",
+    "DATASETS",
+    "FEATURES",
+    "INITIALIZERS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "REGULARIZERS",
+    "SGD",
+    "Adam",
+    "EpochReport",
+    "ModelFileError",
+    "Momentum",
+    "Network",
+    "Trainer",
+    "make_dataset",
+    "train_test_split",
+    "transform",
 ]

@@ -23,11 +23,15 @@ def _halves(n: int) -> tuple[int, int]:
     return n // 2, n - n // 2
 
 
-def circle(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def circle(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """An inner disc (class 1, r < 2.5) inside a ring (class 0, 3.5 < r < 5)."""
     radius = 5.0
     n_in, n_out = _halves(n)
-    r = np.concatenate([rng.uniform(0, radius * 0.5, n_in), rng.uniform(radius * 0.7, radius, n_out)])
+    r = np.concatenate(
+        [rng.uniform(0, radius * 0.5, n_in), rng.uniform(radius * 0.7, radius, n_out)]
+    )
     angle = rng.uniform(0, 2 * np.pi, n)
     x = np.c_[r * np.sin(angle), r * np.cos(angle)]
     jitter = rng.uniform(-radius, radius, (n, 2)) * noise
@@ -45,21 +49,23 @@ def xor(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> t
     return x, y
 
 
-def gaussian(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def gaussian(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """Two Gaussian clouds at (2, 2) (class 1) and (-2, -2) (class 0); noise widens them."""
     variance = 0.5 + 7.0 * noise  # 0.5 at noise 0 up to 4 at noise 0.5
     n1, n0 = _halves(n)
-    x = np.concatenate([
-        rng.normal(2.0, np.sqrt(variance), (n1, 2)),
-        rng.normal(-2.0, np.sqrt(variance), (n0, 2)),
-    ])
+    x = np.concatenate(
+        [
+            rng.normal(2.0, np.sqrt(variance), (n1, 2)),
+            rng.normal(-2.0, np.sqrt(variance), (n0, 2)),
+        ]
+    )
     y = np.r_[np.ones(n1, np.int64), np.zeros(n0, np.int64)]
     return x, y
 
 
-def _spiral_arms(
-    n: int, noise: float, rng: np.random.Generator, arms: int
-) -> tuple[Array, Array]:
+def _spiral_arms(n: int, noise: float, rng: np.random.Generator, arms: int) -> tuple[Array, Array]:
     counts = [n // arms + (1 if k < n % arms else 0) for k in range(arms)]
     xs, ys = [], []
     for k, m in enumerate(counts):
@@ -72,7 +78,9 @@ def _spiral_arms(
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def spiral(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def spiral(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """Two interleaved spiral arms (classes 1 and 0)."""
     x, y = _spiral_arms(n, noise, rng, 2)
     return x, 1 - y
@@ -85,7 +93,9 @@ def multi_spiral(
     return _spiral_arms(n, noise, rng, n_classes)
 
 
-def blobs(n: int, noise: float, rng: np.random.Generator, n_classes: int = 3) -> tuple[Array, Array]:
+def blobs(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 3
+) -> tuple[Array, Array]:
     """``n_classes`` Gaussian blobs on a circle of radius 3.5, one class each."""
     y = np.arange(n) % n_classes
     angle = 2 * np.pi * y / n_classes + np.pi / 2
@@ -94,7 +104,9 @@ def blobs(n: int, noise: float, rng: np.random.Generator, n_classes: int = 3) ->
     return x, y.astype(np.int64)
 
 
-def moons(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def moons(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """Two interleaved half circles (scikit-learn's ``make_moons``), scaled to the plane."""
     n0, n1 = _halves(n)
     t0, t1 = rng.uniform(0, np.pi, n0), rng.uniform(0, np.pi, n1)
@@ -106,7 +118,9 @@ def moons(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) ->
     return x, y
 
 
-def flower(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def flower(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """The tutorials' planar "flower": ``r = 4 sin(4 t)``, two classes of petals.
 
     Noise 0 reproduces the tutorial (jitter of 0.2 on angle and radius); more noise adds to it.
@@ -122,7 +136,9 @@ def flower(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -
     return np.concatenate(xs) * 1.25, np.concatenate(ys)
 
 
-def plane(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) -> tuple[Array, Array]:
+def plane(
+    n: int, noise: float, rng: np.random.Generator, n_classes: int = 2
+) -> tuple[Array, Array]:
     """Regression: target ``(x1 + x2) / 10`` (clipped to [-1, 1]) on uniform points."""
     x = rng.uniform(-EXTENT, EXTENT, (n, 2))
     jitter = rng.uniform(-EXTENT, EXTENT, (n, 2)) * noise
@@ -130,7 +146,9 @@ def plane(n: int, noise: float, rng: np.random.Generator, n_classes: int = 2) ->
     return x, y
 
 
-_BUMPS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+_BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
 
 
 def multi_gaussian(
@@ -160,7 +178,9 @@ DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in (
         DatasetSpec("circle", circle, "classification", description="a disc inside a ring"),
-        DatasetSpec("xor", xor, "classification", description="four quadrants, opposite corners alike"),
+        DatasetSpec(
+            "xor", xor, "classification", description="four quadrants, opposite corners alike"
+        ),
         DatasetSpec("gaussian", gaussian, "classification", description="two Gaussian clouds"),
         DatasetSpec("spiral", spiral, "classification", description="two interleaved spirals"),
         DatasetSpec("moons", moons, "classification", description="two interleaved half moons"),

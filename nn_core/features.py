@@ -24,8 +24,13 @@ FEATURES: dict[str, Callable[[Array, Array], Array]] = {
 
 #: Labels for people (the page shows these).
 FEATURE_LABELS = {
-    "x1": "X₁", "x2": "X₂", "x1_sq": "X₁²", "x2_sq": "X₂²",
-    "x1_x2": "X₁X₂", "sin_x1": "sin(X₁)", "sin_x2": "sin(X₂)",
+    "x1": "X₁",
+    "x2": "X₂",
+    "x1_sq": "X₁²",
+    "x2_sq": "X₂²",
+    "x1_x2": "X₁X₂",
+    "sin_x1": "sin(X₁)",
+    "sin_x2": "sin(X₂)",
 }
 
 
@@ -35,7 +40,7 @@ def transform(points: Array, names: Sequence[str], dtype: type = np.float32) -> 
     if unknown or not names:
         raise ValueError(f"features must be a non-empty subset of {', '.join(FEATURES)}")
     x1, x2 = points[:, 0], points[:, 1]
-    out = np.empty((points.shape[0], len(names)), dtype=dtype)
+    out: Array = np.empty((points.shape[0], len(names)), dtype=dtype)
     for j, name in enumerate(names):
         out[:, j] = FEATURES[name](x1, x2)
     return out

@@ -20,7 +20,7 @@ from nn_core.types import Array
 
 def one_hot(labels: Array, n_classes: int, dtype: type = np.float32) -> Array:
     """Integer labels ``(n,)`` -> one-hot matrix ``(n, n_classes)``."""
-    out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
+    out: Array = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1.0
     return out
 

@@ -113,7 +113,9 @@ def constant(base_lr: float, epoch: int, total: int) -> float:
     return base_lr
 
 
-def step_decay(base_lr: float, epoch: int, total: int, every: int = 10, factor: float = 0.5) -> float:
+def step_decay(
+    base_lr: float, epoch: int, total: int, every: int = 10, factor: float = 0.5
+) -> float:
     """Multiply the rate by ``factor`` every ``every`` epochs."""
     return base_lr * factor ** (epoch // every)
 

@@ -54,9 +54,7 @@ class L2(Regularizer):
             grad_w += self.rate * w
 
 
-REGULARIZERS: dict[str, type[Regularizer]] = {
-    cls.name: cls for cls in (NoRegularization, L1, L2)
-}
+REGULARIZERS: dict[str, type[Regularizer]] = {cls.name: cls for cls in (NoRegularization, L1, L2)}
 
 
 def get_regularizer(name: str, rate: float = 0.0) -> Regularizer:

@@ -22,7 +22,9 @@ import numpy as np
 OUT = Path(__file__).resolve().parents[1] / "nn_core" / "data" / "mnist_bundled.npz"
 
 
-def convert(digits_dir: Path, out: Path = OUT, seed: int = 2015, train_fraction: float = 0.8) -> None:
+def convert(
+    digits_dir: Path, out: Path = OUT, seed: int = 2015, train_fraction: float = 0.8
+) -> None:
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"x_train": [], "y_train": [], "x_test": [], "y_test": []}
     for d in range(10):

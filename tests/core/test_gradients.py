@@ -29,7 +29,9 @@ def _targets(output: str, loss: str, rng: np.random.Generator, n: int, k: int) -
     return rng.uniform(0, 1, (n, k))
 
 
-def _numeric_grads(net: Network, x: np.ndarray, y: np.ndarray, train_penalty: bool) -> list[np.ndarray]:
+def _numeric_grads(
+    net: Network, x: np.ndarray, y: np.ndarray, train_penalty: bool
+) -> list[np.ndarray]:
     eps = 1e-6
     out = []
 
@@ -59,8 +61,15 @@ def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
 def test_backprop_matches_finite_differences(hidden: str, output: str, loss: str) -> None:
     rng = np.random.default_rng(3)
     k = 3 if output == "softmax" else 2
-    net = Network([3, 4, 5, k], activation=hidden, output_activation=output, loss=loss,
-                  init="xavier", seed=1, dtype="float64")
+    net = Network(
+        [3, 4, 5, k],
+        activation=hidden,
+        output_activation=output,
+        loss=loss,
+        init="xavier",
+        seed=1,
+        dtype="float64",
+    )
     for b in net.biases:  # non-zero biases so their gradients are tested too
         b[...] = rng.normal(0, 0.3, b.shape)
     x = rng.normal(0, 1, (7, 3))
@@ -76,8 +85,16 @@ def test_backprop_matches_finite_differences(hidden: str, output: str, loss: str
 @pytest.mark.parametrize("reg", [r for r in REGULARIZERS if r != "none"])
 def test_regularised_gradients_match_finite_differences(reg: str) -> None:
     rng = np.random.default_rng(5)
-    net = Network([2, 5, 1], activation="tanh", output_activation="sigmoid", loss="bce",
-                  seed=2, dtype="float64", regularization=reg, regularization_rate=0.03)
+    net = Network(
+        [2, 5, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        loss="bce",
+        seed=2,
+        dtype="float64",
+        regularization=reg,
+        regularization_rate=0.03,
+    )
     x = rng.normal(0, 1, (9, 2))
     y = rng.integers(0, 2, (9, 1)).astype(float)
     net.backprop(x, y, train=True)

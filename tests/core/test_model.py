@@ -12,8 +12,15 @@ from nn_core.optimizers import SGD
 
 
 def test_shapes_follow_rows_are_samples() -> None:
-    net = Network([2, 4, 3, 1], activation="tanh", output_activation="sigmoid", loss="bce",
-                  init="xavier", seed=0, dtype="float64")
+    net = Network(
+        [2, 4, 3, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        loss="bce",
+        init="xavier",
+        seed=0,
+        dtype="float64",
+    )
     assert [w.shape for w in net.weights] == [(2, 4), (4, 3), (3, 1)]
     assert [b.shape for b in net.biases] == [(4,), (3,), (1,)]
     out = net.forward(np.zeros((5, 2)))
