@@ -68,7 +68,7 @@ class Dense:
     def backward(self, x: Array, delta: Array, *, need_dx: bool) -> Array | None:
         """Fill ``grad_w``/``grad_b`` from ``delta = dL/dz``; return ``dL/dx`` if asked."""
         np.matmul(x.T, delta, out=self.grad_w)
-        np.sum(delta, axis=0, out=self.grad_b)
+        np.add.reduce(delta, axis=0, out=self.grad_b)
         if not need_dx:
             return None
         dx = self.buffers(x.shape[0])[2]

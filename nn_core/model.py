@@ -13,6 +13,7 @@ one matrix product per layer and direction for the whole batch, never a loop ove
 from __future__ import annotations
 
 import io
+import math
 import json
 import os
 import tempfile
@@ -178,18 +179,25 @@ class Network:
 
     def predict(self, x: Array) -> Array:
         """Class labels: argmax for several outputs, ``a > 0.5`` for one sigmoid output."""
-        a = self.forward(x)
+        return self.labels(self.forward(x))
+
+    def labels(self, a: Array) -> Array:
+        """Class labels from output activations ``a`` (see :meth:`predict`)."""
         if a.shape[1] > 1:
             return np.argmax(a, axis=1)
         return (a[:, 0] > (0.0 if self.output_activation == "tanh" else 0.5)).astype(np.int64)
 
     def loss(self, x: Array, y: Array) -> float:
         """The plain data loss (no regulariser, no dropout)."""
+        return self.evaluate(x, y)[0]
+
+    def evaluate(self, x: Array, y: Array) -> tuple[float, Array]:
+        """``(plain loss, output activations)`` from one forward pass."""
         h = self._cast(x)
         z = h
         for layer in self.layers:
             z, h = layer.forward(h, reuse=False)
-        return self.loss_fn.value(z, h, self._target(y))
+        return self.loss_fn.value(z, h, self._target(y)), h
 
     def penalty(self) -> float:
         """The regulariser's penalty summed over all weight matrices."""
@@ -209,11 +217,14 @@ class Network:
         *,
         train: bool = True,
         rng: np.random.Generator | None = None,
+        compute_loss: bool = True,
     ) -> float:
         """One forward and backward pass; fills :meth:`gradients` and returns the data loss.
 
         With ``train`` the regulariser's gradient is added and dropout (if any) is applied
         with ``rng``; without it the gradients are the plain loss's exact gradients.
+        ``compute_loss=False`` skips the loss value (returns NaN) when the caller measures
+        the loss another way; it saves a fifth of a small network's batch time.
         """
         x = self._cast(x)
         y = self._target(y)
@@ -237,7 +248,7 @@ class Network:
                 h = a
             masks.append(mask)
             inputs.append(h)
-        loss = self.loss_fn.value(zs[-1], acts[-1], y)
+        loss = self.loss_fn.value(zs[-1], acts[-1], y) if compute_loss else math.nan
         delta = self.loss_fn.delta(zs[-1], acts[-1], y, self.layers[-1].activation)
         for i in range(last, -1, -1):
             layer = self.layers[i]
@@ -262,14 +273,17 @@ class Network:
     # ------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
         """Write ``.npz`` atomically (temp file + rename): a crash never leaves half a file."""
-        path = Path(path)
         buf = io.BytesIO()
+        self.save_to(buf, metadata)
+        write_atomic(Path(path), buf.getvalue())
+
+    def save_to(self, buf: io.BytesIO, metadata: dict[str, Any] | None = None) -> None:
+        """Write the ``.npz`` bytes (weights, biases and a JSON header) into ``buf``."""
         arrays = {f"w{i}": w for i, w in enumerate(self.weights)}
         arrays |= {f"b{i}": b for i, b in enumerate(self.biases)}
         header = {"format": FORMAT, "version": FORMAT_VERSION, "config": self.config()}
         header["metadata"] = metadata or {}
         np.savez_compressed(buf, header=np.array(json.dumps(header)), **arrays)  # type: ignore[arg-type]
-        write_atomic(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | io.BytesIO) -> Network:
@@ -323,6 +337,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are meant to be shared read-only
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -135,22 +135,26 @@ class Trainer:
         bs = n if not self.batch_size else min(self.batch_size, n)
         order = self.rng.permutation(n)
         params, grads = net.parameters(), net.gradients()
+        exact = self.exact_train_loss
         loss_sum = 0.0
         for start in range(0, n, bs):
             xb, yb = self._batch(order[start : start + bs])
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
-            loss = net.backprop(xb, yb, train=True, rng=self.rng)
-            if not math.isfinite(loss):
-                loss_sum = loss
-                break
-            loss_sum += loss * xb.shape[0]
+            loss = net.backprop(xb, yb, train=True, rng=self.rng, compute_loss=not exact)
+            if not exact:
+                if not math.isfinite(loss):
+                    loss_sum = loss
+                    break
+                loss_sum += loss * xb.shape[0]
             opt.step(params, grads)
         self.epoch += 1
-        train_loss = loss_sum / n if math.isfinite(loss_sum) else loss_sum
-        if self.exact_train_loss and math.isfinite(train_loss):
-            train_loss = net.loss(self.x_train, self.y_train)
-        report = self._report(train_loss, opt.learning_rate)
+        train_out = None
+        if exact:
+            train_loss, train_out = net.evaluate(self.x_train, self.y_train)
+        else:
+            train_loss = loss_sum / n if math.isfinite(loss_sum) else loss_sum
+        report = self._report(train_loss, opt.learning_rate, train_out)
         self.history.append(report)
         if not math.isfinite(report.train_loss) or not self._params_finite():
             self.state = "diverged"
@@ -161,21 +165,22 @@ class Trainer:
     def _params_finite(self) -> bool:
         return all(bool(np.isfinite(w).all()) for w in self.network.weights)
 
-    def _report(self, train_loss: float, lr: float) -> EpochReport:
+    def _report(self, train_loss: float, lr: float, train_out: Array | None) -> EpochReport:
+        """Evaluate the epoch: one forward pass over the test set (and the training set's
+        outputs, reused when the exact training loss was just computed)."""
         net = self.network
         test_loss = acc = train_acc = None
-        has_test = self.x_test is not None and self.y_test is not None and len(self.x_test) > 0
         finite = math.isfinite(train_loss)
-        if has_test and finite:
-            assert self.x_test is not None and self.y_test is not None
-            test_loss = net.loss(self.x_test, self.y_test)
+        test_out = None
+        if self.x_test is not None and self.y_test is not None and len(self.x_test) and finite:
+            test_loss, test_out = net.evaluate(self.x_test, self.y_test)
         if self.classification and finite:
-            train_acc = accuracy(net.predict(self.x_train), self._labels(self.y_train))
-            if has_test:
-                assert self.x_test is not None and self.y_test is not None
-                acc = accuracy(net.predict(self.x_test), self._labels(self.y_test))
-            else:
-                acc = train_acc
+            if train_out is None:
+                train_out = net.forward(self.x_train)
+            train_acc = accuracy(net.labels(train_out), self._labels(self.y_train))
+            acc = train_acc
+            if test_out is not None and self.y_test is not None:
+                acc = accuracy(net.labels(test_out), self._labels(self.y_test))
         return EpochReport(self.epoch, float(train_loss), test_loss, acc, train_acc, float(lr))
 
     @staticmethod

@@ -1,0 +1,235 @@
+"""MNIST training from the digits page, and the shipped model's recipe.
+
+``MnistConfig`` is what the page (and ``backprop-lab train-mnist``) can choose; a
+``MnistRun`` trains it epoch by epoch for the session runner and reports a confusion
+matrix and a gallery of misclassified test digits after each epoch.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from app.schemas import Strict
+from nn_core import mnist
+from nn_core.images import random_affine
+from nn_core.losses import compatible
+from nn_core.metrics import confusion_matrix
+from nn_core.model import Network
+from nn_core.optimizers import get_optimizer
+from nn_core.training import EpochReport, Trainer
+
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    "mlp_256_128": {
+        "title": "784-256-128-10 relu (the shipped model)",
+        "hidden": [256, 128],
+        "activation": "relu",
+        "output": "softmax",
+        "loss": "cross_entropy",
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "batch_size": 128,
+        "init": "he",
+    },
+    "tutorial_10_10": {
+        "title": "784-10-10 relu/softmax, full batch (tutorial)",
+        "hidden": [10],
+        "activation": "relu",
+        "output": "softmax",
+        "loss": "cross_entropy",
+        "optimizer": "sgd",
+        "learning_rate": 0.5,
+        "batch_size": 8000,
+        "init": "he",
+    },
+    "tutorial_deep": {
+        "title": "784-256-128-64-10 relu (tutorial)",
+        "hidden": [256, 128, 64],
+        "activation": "relu",
+        "output": "softmax",
+        "loss": "cross_entropy",
+        "optimizer": "adam",
+        "learning_rate": 0.001,
+        "batch_size": 64,
+        "init": "he",
+    },
+    "nielsen_100": {
+        "title": "784-100-10 sigmoid, quadratic cost (Nielsen)",
+        "hidden": [100],
+        "activation": "sigmoid",
+        "output": "sigmoid",
+        "loss": "quadratic",
+        "optimizer": "sgd",
+        "learning_rate": 3.0,
+        "batch_size": 10,
+        "init": "normal",
+        "init_scale": 1 / 28,
+    },
+}
+Hidden = Annotated[int, Field(ge=1, le=1024, strict=True)]
+
+
+class MnistConfig(Strict):
+    dataset: Literal["mnist", "fashion"] = "mnist"
+    hidden_layers: Annotated[list[Hidden], Field(max_length=4)] = [256, 128]
+    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid"] = "relu"
+    output_activation: Literal["softmax", "sigmoid"] = "softmax"
+    loss: Literal["cross_entropy", "quadratic", "mse"] = "cross_entropy"
+    init: Literal["he", "xavier", "normal"] = "he"
+    init_scale: Annotated[float, Field(gt=0, le=1)] | None = None
+    optimizer: Literal["sgd", "momentum", "adam"] = "adam"
+    learning_rate: Annotated[float, Field(ge=1e-6, le=10, strict=True, allow_inf_nan=False)] = 0.001
+    batch_size: Annotated[int, Field(ge=1, le=60000, strict=True)] = 128
+    regularization_rate: Annotated[float, Field(ge=0, le=10, strict=True)] = 0.0
+    epochs: Annotated[int, Field(ge=1, le=100, strict=True)] = 10
+    augment: bool = False
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)] = 0
+
+    @model_validator(mode="after")
+    def _fits(self) -> MnistConfig:
+        if not compatible(self.loss, self.output_activation):
+            raise ValueError(f"loss: {self.loss} needs a softmax output")
+        return self
+
+
+def load_digits(dataset: str) -> mnist.Digits:
+    if dataset == "fashion":
+        if not mnist.fashion_available():
+            raise ValueError(
+                "dataset: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist)"
+            )
+        return mnist.load_fashion()
+    return mnist.load_bundled()
+
+
+def build_trainer(cfg: MnistConfig, digits: mnist.Digits) -> Trainer:
+    net = Network(
+        [784, *cfg.hidden_layers, 10],
+        activation=cfg.activation,
+        output_activation=cfg.output_activation,
+        loss=cfg.loss,
+        init=cfg.init,
+        init_scale=cfg.init_scale,
+        seed=cfg.seed,
+        regularization="l2" if cfg.regularization_rate else "none",
+        regularization_rate=cfg.regularization_rate,
+    )
+    y_train: Any = digits.y_train.astype(np.int64)
+    y_test: Any = digits.y_test.astype(np.int64)
+    if cfg.loss != "cross_entropy":
+        y_train, y_test = (
+            np.eye(10, dtype=np.float32)[y_train],
+            np.eye(10, dtype=np.float32)[y_test],
+        )
+
+    def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return random_affine(x, rng)
+
+    return Trainer(
+        net,
+        get_optimizer(cfg.optimizer, cfg.learning_rate),
+        mnist.as_inputs(digits.x_train),
+        y_train,
+        mnist.as_inputs(digits.x_test),
+        y_test,
+        batch_size=cfg.batch_size,
+        max_epochs=cfg.epochs,
+        augment=augment if cfg.augment else None,
+        seed=cfg.seed,
+    )
+
+
+def metadata(cfg: MnistConfig, trainer: Trainer) -> dict[str, Any]:
+    last = trainer.history[-1] if trainer.history else None
+    return {
+        "dataset": cfg.dataset,
+        "accuracy": None if last is None else last.accuracy,
+        "epochs": trainer.epoch,
+        "date": dt.date.today().isoformat(),
+        "augment": cfg.augment,
+        "optimizer": cfg.optimizer,
+        "learning_rate": trainer.base_learning_rate,
+        "batch_size": trainer.batch_size,
+        "classes": list(mnist.FASHION_CLASSES) if cfg.dataset == "fashion" else None,
+    }
+
+
+class MnistRun:
+    """One MNIST training run for the digits page (same interface as PlaygroundRun)."""
+
+    def __init__(self, cfg: MnistConfig) -> None:
+        self.cfg = cfg
+        self.digits = load_digits(cfg.dataset)
+        self.trainer = build_trainer(cfg, self.digits)
+        self.network = self.trainer.network
+
+    @property
+    def state(self) -> str:
+        return self.trainer.state
+
+    def chunk(self, budget_s: float) -> list[EpochReport]:
+        return self.trainer.train_for(budget_s, max_epochs=1)
+
+    def step(self) -> EpochReport:
+        state = self.trainer.state
+        report = self.trainer.step()
+        if self.trainer.state == "running":
+            self.trainer.state = state
+        return report
+
+    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
+        if learning_rate is not None:
+            self.trainer.set_learning_rate(learning_rate)
+        if rate is not None:
+            self.network.regularizer.rate = rate
+        if batch is not None:
+            self.trainer.batch_size = batch
+
+    def ready_event(self) -> dict[str, Any]:
+        return {
+            "type": "ready",
+            "config": self.cfg.model_dump(),
+            "layers": self.network.sizes,
+            "n_parameters": self.network.n_parameters,
+            "n_train": int(len(self.digits.x_train)),
+            "n_test": int(len(self.digits.x_test)),
+            "classes": list(mnist.FASHION_CLASSES)
+            if self.cfg.dataset == "fashion"
+            else [str(d) for d in range(10)],
+        }
+
+    def frame(self) -> dict[str, Any]:
+        """After an epoch: the test confusion matrix and up to 24 misclassified digits."""
+        x_test = self.trainer.x_test
+        assert x_test is not None
+        predicted = self.network.predict(x_test)
+        truth = self.digits.y_test.astype(np.int64)
+        wrong = np.flatnonzero(predicted != truth)[:24]
+        gallery = [
+            {
+                "index": int(i),
+                "label": int(truth[i]),
+                "predicted": int(predicted[i]),
+                "pixels": base64.b64encode(self.digits.x_test[i].tobytes()).decode(),
+            }
+            for i in wrong
+        ]
+        return {
+            "type": "evaluation",
+            "epoch": self.trainer.epoch,
+            "confusion": confusion_matrix(predicted, truth, 10).tolist(),
+            "misclassified": gallery,
+            "n_wrong": int((predicted != truth).sum()),
+        }
+
+    def status_extra(self) -> dict[str, Any]:
+        return {"epochs": self.cfg.epochs}
+
+    def save(self, store: Any, name: str) -> dict[str, Any]:
+        meta = metadata(self.cfg, self.trainer)
+        store.save(name, self.network, meta)
+        return meta

@@ -1,0 +1,142 @@
+"""Trained MNIST models: the shipped one and those people save from the page.
+
+Saved models live in ``<data_dir>/models/<name>.npz``; names are checked against a strict
+pattern (no paths), files are written atomically and read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nn_core.model import ModelFileError, Network
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+DEFAULT_MODEL = "mnist-mlp"
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+MAX_MODEL_BYTES = 50_000_000
+
+
+class ModelNotFound(KeyError):
+    pass
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise ValueError(
+            "model name must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    network: Network
+    metadata: dict[str, Any]
+    builtin: bool
+
+    def info(self) -> dict[str, Any]:
+        meta = self.metadata
+        return {
+            "name": self.name,
+            "architecture": self.network.sizes,
+            "activation": self.network.hidden_activations,
+            "output_activation": self.network.output_activation,
+            "dataset": meta.get("dataset", "mnist"),
+            "accuracy": meta.get("accuracy"),
+            "date": meta.get("date"),
+            "epochs": meta.get("epochs"),
+            "builtin": self.builtin,
+            "classes": meta.get("classes"),
+        }
+
+
+class ModelStore:
+    """Finds, loads (and caches) and saves models; thread-safe."""
+
+    def __init__(self, data_dir: Path, shipped_dir: Path = SHIPPED_DIR) -> None:
+        self.user_dir = data_dir / "models"
+        self.shipped_dir = shipped_dir
+        self._cache: dict[str, tuple[float, LoadedModel]] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, name: str) -> tuple[Path, bool]:
+        check_name(name)
+        shipped = self.shipped_dir / f"{name}.npz"
+        if shipped.is_file():
+            return shipped, True
+        return self.user_dir / f"{name}.npz", False
+
+    def names(self) -> list[str]:
+        found = {p.stem: None for p in sorted(self.shipped_dir.glob("*.npz"))}
+        if self.user_dir.is_dir():
+            found |= {
+                p.stem: None for p in sorted(self.user_dir.glob("*.npz")) if NAME.fullmatch(p.stem)
+            }
+        return list(found)
+
+    def get(self, name: str) -> LoadedModel:
+        path, builtin = self._path(name)
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            raise ModelNotFound(name) from None
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit and hit[0] == mtime:
+                return hit[1]
+        if path.stat().st_size > MAX_MODEL_BYTES:
+            raise ModelFileError(f"model file {name} is too large")
+        net, meta = Network.load_with_metadata(path)
+        if net.sizes[0] != 784:
+            raise ModelFileError(f"model {name} does not take 28x28 images")
+        model = LoadedModel(name, net, meta, builtin)
+        with self._lock:
+            self._cache[name] = (mtime, model)
+        return model
+
+    def list(self) -> list[dict[str, Any]]:
+        out = []
+        for name in self.names():
+            try:
+                out.append(self.get(name).info())
+            except (ModelFileError, ModelNotFound, OSError):
+                continue  # a broken file is not offered
+        return out
+
+    def save(self, name: str, network: Network, metadata: dict[str, Any]) -> None:
+        check_name(name)
+        if (self.shipped_dir / f"{name}.npz").exists():
+            raise ValueError(f"model name {name} is taken by a built-in model")
+        network.save(self.user_dir / f"{name}.npz", metadata)
+        with self._lock:
+            self._cache.pop(name, None)
+
+
+def predict(model: LoadedModel, pixels: np.ndarray) -> dict[str, Any]:
+    """Classify one 28 x 28 input ``(784,)`` in [0, 1]; return probabilities and activations."""
+    acts = model.network.forward_all(pixels.reshape(1, 784))
+    probs = acts[-1][0].astype(np.float64)
+    if model.network.output_activation != "softmax":
+        probs = np.clip(probs, 0, None)
+        probs = probs / probs.sum() if probs.sum() > 0 else np.full(10, 0.1)
+    return {
+        "label": int(np.argmax(probs)),
+        "probabilities": [round(float(p), 6) for p in probs],
+        "input": [round(float(v), 4) for v in pixels.ravel()],
+        "model": model.name,
+        "hidden": [[round(float(v), 4) for v in a[0]] for a in acts[:-1]],
+    }
+
+
+def network_bytes(network: Network, metadata: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    network.save_to(buf, metadata)
+    return buf.getvalue()

@@ -1,0 +1,105 @@
+"""JSON API: health, digit prediction, models, and what the playground offers."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from app.digits import ImageError, PredictRequest, explain, to_input
+from app.models import DEFAULT_MODEL, ModelNotFound, predict
+from app.presets import PRESETS
+from app.schemas import LIMITS
+from app.state import AppState
+from nn_core.activations import HIDDEN_ACTIVATIONS
+from nn_core.datasets import DATASETS, make_dataset
+from nn_core.features import FEATURE_LABELS
+from nn_core.model import ModelFileError
+from nn_core.optimizers import OPTIMIZERS
+
+router = APIRouter()
+
+
+def error(status: int, field: str, message: str) -> JSONResponse:
+    return JSONResponse({"detail": {"field": field, "message": message}}, status_code=status)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.post("/api/predict")
+async def predict_digit(request: Request) -> Any:
+    """Classify a digit given as pixels, a canvas image, or pen strokes."""
+    state: AppState = request.app.state.backprop
+    body = await request.body()
+    try:
+        raw = json.loads(body)
+    except (ValueError, RecursionError):
+        return error(400, "body", "must be a JSON object")
+    if not isinstance(raw, dict):
+        return error(400, "body", "must be a JSON object")
+    try:
+        req = PredictRequest.model_validate(raw)
+    except ValidationError as exc:
+        return error(422, *explain(exc))
+    except RecursionError:
+        return error(422, "body", "is nested too deeply")
+    name = req.model or DEFAULT_MODEL
+    try:
+        model = await anyio.to_thread.run_sync(state.models.get, name)
+    except ValueError as exc:
+        return error(422, "model", str(exc))
+    except ModelNotFound:
+        return error(404, "model", f"no model named {name!r}; see GET /api/models")
+    try:
+        x = await anyio.to_thread.run_sync(to_input, req)
+    except ImageError as exc:
+        return error(422, "image", str(exc))
+    return await anyio.to_thread.run_sync(predict, model, x)
+
+
+@router.get("/api/models")
+async def list_models(request: Request) -> dict[str, Any]:
+    """The models available for prediction, with architecture, data set and accuracy."""
+    state: AppState = request.app.state.backprop
+    models = await anyio.to_thread.run_sync(state.models.list)
+    return {"default": DEFAULT_MODEL, "models": models}
+
+
+@router.get("/api/options")
+async def options() -> dict[str, Any]:
+    """What the playground offers: data sets, activations, optimizers, limits, presets."""
+    return {
+        "datasets": {
+            k: {"problem": v.problem, "multiclass": v.multiclass, "description": v.description}
+            for k, v in DATASETS.items()
+        },
+        "features": FEATURE_LABELS,
+        "activations": list(HIDDEN_ACTIVATIONS),
+        "optimizers": list(OPTIMIZERS),
+        "limits": LIMITS,
+        "presets": PRESETS,
+        "samples": dataset_samples(),
+    }
+
+
+@lru_cache(maxsize=1)
+def dataset_samples() -> dict[str, Any]:
+    """120 points of each data set, for the picker's thumbnails."""
+    out: dict[str, Any] = {}
+    for name in DATASETS:
+        x, y = make_dataset(name, 120, 0.0, np.random.default_rng(0), 3)
+        out[name] = np.round(np.c_[x, y], 2).tolist()
+    return out
+
+
+__all__ = ["router", "ModelFileError"]

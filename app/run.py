@@ -1,0 +1,265 @@
+"""One playground run: the data, the network and its trainer, built from a
+:class:`~app.schemas.TrainConfig`.  Plain synchronous code; the runner calls it on a
+worker thread, one call at a time."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
+from nn_core.boundary import grid_points, layer_outputs, quantize
+from nn_core.datasets import make_dataset, train_test_split
+from nn_core.features import transform
+from nn_core.losses import compatible
+from nn_core.model import Network
+from nn_core.optimizers import get_optimizer
+from nn_core.training import EpochReport, Trainer
+
+THUMB = 16  # per-neuron heatmap resolution
+
+
+def output_for(problem: str, n_classes: int) -> tuple[str, str, int]:
+    """``(output activation, default loss, output units)`` for a problem."""
+    if problem == "regression":
+        return "linear", "mse", 1
+    if n_classes > 2:
+        return "softmax", "cross_entropy", n_classes
+    return "sigmoid", "bce", 1
+
+
+class PlaygroundRun:
+    """Everything one session trains, and its wire views (ready event, frames, export)."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        rng = np.random.default_rng(cfg.seed)
+        if cfg.dataset == "custom":
+            pts = np.asarray(cfg.points, np.float64)
+            x, y = pts[:, :2], pts[:, 2]
+        else:
+            x, y = make_dataset(cfg.dataset, cfg.n_samples, cfg.noise, rng, cfg.n_classes)
+        self.problem = cfg.resolved_problem()
+        if self.problem == "classification":
+            y = (
+                np.rint(y).astype(np.int64)
+                if y.dtype.kind == "f" and cfg.dataset == "custom"
+                else y
+            )
+            if y.dtype.kind == "f":  # a regression set asked as classification: sign
+                y = (y > 0).astype(np.int64)
+            y = np.clip(y, 0, 5)
+            self.n_classes = max(2, int(y.max()) + 1)
+        else:
+            y = y.astype(np.float64)
+            if cfg.dataset != "custom" and not np.issubdtype(y.dtype, np.floating):
+                y = y * 2.0 - 1.0
+            self.n_classes = 0
+        self.x_train, self.y_train, self.x_test, self.y_test = train_test_split(
+            x, y, cfg.train_ratio, rng
+        )
+        out_act, default_loss, n_out = output_for(self.problem, self.n_classes)
+        loss = default_loss if cfg.loss == "auto" else cfg.loss
+        if not compatible(loss, out_act):
+            raise BadRequest("loss", f"{loss} does not fit a {out_act} output; try {default_loss}")
+        self.sizes = [len(cfg.features), *cfg.hidden_layers, n_out]
+        self.network = Network(
+            self.sizes,
+            activation=cfg.activation,
+            output_activation=out_act,
+            loss=loss,
+            init="xavier",
+            seed=cfg.seed,
+            regularization=cfg.regularization,
+            regularization_rate=cfg.regularization_rate,
+        )
+        self.trainer = Trainer(
+            self.network,
+            get_optimizer(cfg.optimizer, cfg.learning_rate),
+            transform(self.x_train, cfg.features),
+            self._targets(self.y_train, loss),
+            transform(self.x_test, cfg.features),
+            self._targets(self.y_test, loss),
+            batch_size=cfg.batch_size,
+            max_epochs=cfg.max_epochs,
+            classification=self.problem == "classification",
+            exact_train_loss=True,
+            seed=cfg.seed,
+        )
+        self.grid = grid_points(cfg.grid)
+        self.thumbs = grid_points(THUMB)
+
+    def _targets(self, y: np.ndarray, loss: str) -> np.ndarray:
+        if loss == "cross_entropy":
+            return y.astype(np.int64)
+        if self.problem == "classification" and self.n_classes > 2:
+            return np.eye(self.n_classes, dtype=np.float32)[y]
+        return y.reshape(-1, 1).astype(np.float32)
+
+    # ----------------------------------------------------------- training
+    @property
+    def state(self) -> str:
+        return self.trainer.state
+
+    def chunk(self, budget_s: float) -> list[EpochReport]:
+        return self.trainer.train_for(budget_s)
+
+    def step(self) -> EpochReport:
+        state = self.trainer.state
+        report = self.trainer.step()
+        if self.trainer.state == "running":  # stepping keeps a paused run paused
+            self.trainer.state = state
+        return report
+
+    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
+        if learning_rate is not None:
+            self.trainer.set_learning_rate(learning_rate)
+        if rate is not None:
+            self.network.regularizer.rate = rate
+        if batch is not None:
+            self.trainer.batch_size = batch
+
+    # --------------------------------------------------------- wire views
+    def ready_event(self) -> dict[str, Any]:
+        def pts(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
+            rows: Any = np.round(np.c_[x, y], 3).tolist()
+            return rows
+
+        return {
+            "type": "ready",
+            "config": self.cfg.model_dump(exclude={"points"}),
+            "layers": self.sizes,
+            "problem": self.problem,
+            "n_classes": self.n_classes,
+            "output_activation": self.network.output_activation,
+            "loss": self.network.loss_name,
+            "n_parameters": self.network.n_parameters,
+            "train_points": pts(self.x_train, self.y_train),
+            "test_points": pts(self.x_test, self.y_test),
+        }
+
+    def frame(self) -> bytes:
+        """The boundary frame: output grid, neuron thumbnails, weights and biases."""
+        net, cfg = self.network, self.cfg
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = layer_outputs(net, cfg.features, self.grid)[-1]
+            thumbs = layer_outputs(net, cfg.features, self.thumbs)
+        r = cfg.grid
+        blocks: list[tuple[str, np.ndarray, dict[str, Any]]] = []
+        if self.problem == "regression":
+            blocks.append(("output", quantize(out[:, 0], -1, 1).reshape(r, r), {"lo": -1, "hi": 1}))
+        elif self.n_classes > 2:
+            blocks.append(
+                ("output", quantize(out.max(axis=1), 0, 1).reshape(r, r), {"lo": 0, "hi": 1})
+            )
+            blocks.append(("classes", out.argmax(axis=1).astype(np.uint8).reshape(r, r), {}))
+        else:
+            blocks.append(("output", quantize(out[:, 0], 0, 1).reshape(r, r), {"lo": 0, "hi": 1}))
+        views = []
+        inputs = thumbs[0]
+        scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)
+        views.append(inputs / scale)  # features shown on their own scale
+        views.extend(thumbs[1:-1])
+        cols = np.concatenate(views, axis=1).T  # (neurons, 256)
+        blocks.append(
+            (
+                "neurons",
+                quantize(np.nan_to_num(cols), -1, 1).reshape(-1, THUMB, THUMB),
+                {"lo": -1, "hi": 1},
+            )
+        )
+        blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))
+        blocks.append(("biases", np.concatenate([b.ravel() for b in net.biases]), {}))
+        header = {"type": "frame", "epoch": self.trainer.epoch, "grid": r}
+        return encode_frame(header, blocks)
+
+    def status_extra(self) -> dict[str, Any]:
+        last = self.trainer.history[-1] if self.trainer.history else None
+        if last is not None and not math.isfinite(last.train_loss):
+            return {"message": "the loss became NaN or infinite: lower the learning rate and reset"}
+        return {}
+
+    def export(self) -> dict[str, Any]:
+        buf = io.BytesIO()
+        meta = {"epoch": self.trainer.epoch, "features": list(self.cfg.features)}
+        self.network.save_to(buf, meta)
+        return {"npz": buf.getvalue(), "script": export_script(self)}
+
+
+def progress_event(reports: list[EpochReport]) -> dict[str, Any]:
+    """Every epoch since the last progress message, column-wise."""
+    return {
+        "type": "progress",
+        "epochs": [r.epoch for r in reports],
+        "train_loss": jsonable([r.train_loss for r in reports]),
+        "test_loss": jsonable([r.test_loss for r in reports]),
+        "accuracy": jsonable([r.accuracy for r in reports]),
+        "learning_rate": [r.learning_rate for r in reports],
+    }
+
+
+def export_script(run: PlaygroundRun) -> str:
+    """A runnable Python script that rebuilds this run with nn_core and retrains it."""
+    cfg, net = run.cfg, run.network
+    epochs = max(run.trainer.epoch, 1)
+    if cfg.dataset == "custom":
+        points = np.round(np.asarray(cfg.points), 4).tolist()
+        data = f"pts = np.array({points})\nx, y = pts[:, :2], pts[:, 2]"
+    else:
+        args = f"{cfg.dataset!r}, {cfg.n_samples}, {cfg.noise}, rng, {cfg.n_classes}"
+        data = f"x, y = make_dataset({args})"
+    target = "y.astype(int)" if net.loss_name == "cross_entropy" else "y.reshape(-1, 1)"
+    if run.problem == "classification" and run.n_classes > 2 and net.loss_name != "cross_entropy":
+        target = f"np.eye({run.n_classes})[y.astype(int)]"
+    lr = run.trainer.base_learning_rate
+    return f'''"""Rebuild and retrain the Backprop Lab playground run with nn_core.
+
+Data set {cfg.dataset}, network {run.sizes}, {cfg.optimizer} at learning rate {lr},
+{epochs} epochs.  Run it with `python this_file.py` where nn_core is importable.
+"""
+import numpy as np
+
+from nn_core import Network, Trainer
+from nn_core.datasets import make_dataset, train_test_split
+from nn_core.features import transform
+from nn_core.optimizers import get_optimizer
+
+rng = np.random.default_rng({cfg.seed})
+{data}
+x_train, y_train, x_test, y_test = train_test_split(x, y, {cfg.train_ratio}, rng)
+features = {list(cfg.features)!r}
+
+
+def targets(y):
+    return {target}
+
+
+net = Network(
+    {run.sizes},
+    activation={cfg.activation!r},
+    output_activation={net.output_activation!r},
+    loss={net.loss_name!r},
+    init="xavier",
+    seed={cfg.seed},
+    regularization={cfg.regularization!r},
+    regularization_rate={net.regularizer.rate},
+)
+trainer = Trainer(
+    net,
+    get_optimizer({cfg.optimizer!r}, {lr}),
+    transform(x_train, features),
+    targets(y_train),
+    transform(x_test, features),
+    targets(y_test),
+    batch_size={run.trainer.batch_size},
+    classification={run.problem == "classification"},
+    exact_train_loss=True,
+    seed={cfg.seed},
+)
+for report in trainer.fit({epochs}):
+    if report.epoch % 50 == 0 or report.epoch == {epochs}:
+        print(report.epoch, round(report.train_loss, 4), report.test_loss, report.accuracy)
+'''

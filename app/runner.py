@@ -1,0 +1,273 @@
+"""A training session: one WebSocket, one run, two tasks.
+
+The *listener* reads messages, validates them and queues them; the *trainer* owns the
+run: it applies queued requests between chunks, trains a time-boxed chunk on a worker
+thread (under the app's capacity limiter, so chunks from all sessions share the cores
+fairly), then sends that chunk's progress and, at most ``max_fps`` times a second, a
+boundary frame.  It asks for the next chunk only after the last frame was sent, so a
+slow client slows only its own run.  When either task ends (the socket closed or broke)
+the task group cancels the other: run state dies with its socket.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from app.config import Settings
+from app.run import PlaygroundRun, progress_event
+from app.schemas import BadRequest, Item, SaveRequest, SetRequest, parse_request
+
+SendJSON = Callable[[dict[str, Any]], Awaitable[None]]
+SendBytes = Callable[[bytes], Awaitable[None]]
+Receive = Callable[[], Awaitable[str | bytes | None]]
+Parse = Callable[[str | bytes], Any]
+SaveModel = Callable[[Any, str], Any]
+
+
+class Session:
+    """The state of one connection's playground run, owned by :meth:`train_loop`."""
+
+    def __init__(
+        self,
+        send_json: SendJSON,
+        send_bytes: SendBytes,
+        settings: Settings,
+        limiter: anyio.CapacityLimiter,
+        *,
+        parse: Parse = parse_request,
+        build: Callable[[Any], Any] = PlaygroundRun,
+        save: SaveModel | None = None,
+    ) -> None:
+        self.parse, self.build, self.save = parse, build, save
+        self.send_json = send_json
+        self.send_bytes = send_bytes
+        self.settings = settings
+        self.limiter = limiter
+        self.run: Any = None  # a PlaygroundRun or an MnistRun
+        self.config_request: Any = None
+        self._last_frame = 0.0
+
+    async def serve(self, receive: Receive) -> None:
+        """Run the listener and the trainer until the client goes away."""
+        send, recv = anyio.create_memory_object_stream[Item](64)
+        async with anyio.create_task_group() as tg:
+
+            async def listen() -> None:
+                await self.listen(receive, send)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(listen)
+            tg.start_soon(self.train_loop, recv)
+
+    async def listen(self, receive: Receive, queue: MemoryObjectSendStream[Item]) -> None:
+        async with queue:
+            while True:
+                text = await receive()
+                if text is None:
+                    return
+                if len(text) > self.settings.max_message_bytes:
+                    await queue.send(
+                        BadRequest(
+                            "message", f"is larger than {self.settings.max_message_bytes} bytes"
+                        )
+                    )
+                    continue
+                try:
+                    await queue.send(self.parse(text))
+                except BadRequest as exc:
+                    await queue.send(exc)
+
+    async def train_loop(self, queue: MemoryObjectReceiveStream[Item]) -> None:
+        async with queue:
+            while True:
+                running = self.run is not None and self.run.state == "running"
+                if running:
+                    # apply whatever arrived during the last chunk, then train the next one
+                    while True:
+                        try:
+                            item = queue.receive_nowait()
+                        except anyio.WouldBlock:
+                            break
+                        await self.apply(item)
+                    if self.run is not None and self.run.state == "running":
+                        await self.train_chunk()
+                else:
+                    try:
+                        item = await queue.receive()
+                    except anyio.EndOfStream:
+                        return
+                    await self.apply(item)
+
+    # --------------------------------------------------------------- training
+    async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
+
+    async def train_chunk(self) -> None:
+        run = self.run
+        assert run is not None
+        reports = await self.in_thread(run.chunk, self.settings.chunk_seconds)
+        if reports:
+            await self.send_json(progress_event(reports))
+        now = time.monotonic()
+        if now - self._last_frame >= 1.0 / self.settings.max_fps or run.state != "running":
+            await self.send_frame()
+        if run.state != "running":
+            await self.send_status()
+        await anyio.sleep(0)  # let the listener in between chunks
+
+    async def send_frame(self) -> None:
+        assert self.run is not None
+        self._last_frame = time.monotonic()
+        frame = await self.in_thread(self.run.frame)
+        if isinstance(frame, bytes):
+            await self.send_bytes(frame)
+        else:
+            await self.send_json(frame)
+
+    async def send_status(self) -> None:
+        assert self.run is not None
+        await self.send_json(
+            {
+                "type": "status",
+                "state": self.run.state,
+                "epoch": self.run.trainer.epoch,
+                **self.run.status_extra(),
+            }
+        )
+
+    # --------------------------------------------------------------- requests
+    async def apply(self, item: Item) -> None:
+        if isinstance(item, BadRequest):
+            await self.send_json(item.event())
+        elif item.type == "start":
+            await self.start(item, "paused" if getattr(item, "paused", False) else "running")
+        elif self.run is None:
+            field = "type"
+            await self.send_json(
+                {
+                    "type": "error",
+                    "field": field,
+                    "message": f"{item.type} needs a run: send start first",
+                }
+            )
+        elif isinstance(item, SetRequest):
+            self.run.set(item.learning_rate, item.regularization_rate, item.batch_size)
+            await self.send_json({"type": "set", **item.model_dump(exclude_none=True)})
+        elif isinstance(item, SaveRequest):
+            await self.save_model(item.name)
+        else:
+            await self.control(item.type)
+
+    async def save_model(self, name: str) -> None:
+        if self.save is None or not hasattr(self.run, "save"):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "field": "type",
+                    "message": "save is for MNIST runs on the digits page",
+                }
+            )
+            return
+        try:
+            meta = await self.in_thread(self.save, self.run, name)
+        except (ValueError, OSError) as exc:
+            await self.send_json({"type": "error", "field": "name", "message": str(exc)})
+            return
+        await self.send_json({"type": "saved", "name": name, "metadata": meta})
+
+    async def start(self, request: Any, state: str = "running") -> None:
+        """Build a run; an invalid config leaves the previous run as it was."""
+        try:
+            run = await self.in_thread(self.build, request.config)
+        except BadRequest as exc:
+            await self.send_json(exc.event())
+            return
+        except ValueError as exc:  # a config the core refuses ("field: message" or prose)
+            head, _, rest = str(exc).partition(": ")
+            field, message = (head, rest) if rest and " " not in head else ("config", str(exc))
+            await self.send_json({"type": "error", "field": field, "message": message})
+            return
+        self.run, self.config_request = run, request
+        run.trainer.state = state
+        await self.send_json(run.ready_event())
+        await self.send_frame()
+        await self.send_status()
+
+    async def control(self, kind: str) -> None:
+        run = self.run
+        assert run is not None
+        if kind == "pause":
+            run.trainer.pause()
+        elif kind == "resume":
+            if run.state == "diverged":
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "field": "type",
+                        "message": "the run diverged: reset it (or lower the learning rate)",
+                    }
+                )
+                return
+            if run.state == "done":
+                run.trainer.max_epochs = None  # play on past the limit
+                run.trainer.state = "paused"
+            run.trainer.resume()
+        elif kind == "step":
+            if run.state == "diverged":
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "field": "type",
+                        "message": "the run diverged: reset it first",
+                    }
+                )
+                return
+            run.trainer.pause()
+            report = await self.in_thread(run.step)
+            await self.send_json(progress_event([report]))
+            await self.send_frame()
+        elif kind == "reset":
+            assert self.config_request is not None
+            # same config and seed: the same initial weights, paused at epoch 0
+            lr, rate, batch = (
+                run.trainer.base_learning_rate,
+                run.network.regularizer.rate,
+                run.trainer.batch_size,
+            )
+            cfg = self.config_request.config.model_copy(
+                update={
+                    "learning_rate": lr,
+                    "regularization_rate": rate,
+                    "batch_size": batch or self.config_request.config.batch_size,
+                }
+            )
+            await self.start(self.config_request.model_copy(update={"config": cfg}), state="paused")
+            return
+        elif kind == "export":
+            if not hasattr(run, "export"):
+                await self.send_json(
+                    {
+                        "type": "error",
+                        "field": "type",
+                        "message": "export is for playground runs; save this one",
+                    }
+                )
+                return
+            exported = await self.in_thread(run.export)
+            await self.send_json(
+                {
+                    "type": "export",
+                    "filename": f"backprop-lab-{run.cfg.dataset}-epoch{run.trainer.epoch}.npz",
+                    "npz": base64.b64encode(exported["npz"]).decode(),
+                    "script": exported["script"],
+                }
+            )
+            return
+        await self.send_status()

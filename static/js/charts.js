@@ -1,0 +1,218 @@
+// Plotly charts: the decision boundary (heatmap + points) and the loss curve.
+
+export const ORANGE = "#f59322";
+export const BLUE = "#0877bd";
+export const CLASS_COLORS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b"];
+// TensorFlow Playground's diverging scale: orange (low / class 0) - white - blue (high / class 1).
+export const DIVERGING = [[0, ORANGE], [0.5, "#f4f4f4"], [1, BLUE]];
+const EXTENT = 6;
+
+function linspace(lo, hi, n) {
+  return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+}
+
+function tint(hex, amount) {
+  const n = parseInt(hex.slice(1), 16);
+  const mix = (c) => Math.round(c + (255 - c) * amount);
+  return `rgb(${mix(n >> 16)},${mix((n >> 8) & 255)},${mix(n & 255)})`;
+}
+
+function classScale(k) {
+  const scale = [];
+  for (let c = 0; c < k; c++) {
+    scale.push([c / k, tint(CLASS_COLORS[c], 0.85)]);
+    scale.push([(c + 1) / k - 1e-6, tint(CLASS_COLORS[c], 0.15)]);
+  }
+  scale[scale.length - 1][0] = 1;
+  return scale;
+}
+
+export class BoundaryChart {
+  constructor(el, { onClick } = {}) {
+    this.el = el;
+    this.grid = 0;
+    this.pending = null;
+    this.discretize = false;
+    this.showTest = false;
+    this.problem = "classification";
+    this.nClasses = 2;
+    this.train = [];
+    this.test = [];
+    this.ready = false;
+    this.onClick = onClick;
+  }
+
+  layout() {
+    const axis = { range: [-EXTENT, EXTENT], zeroline: false, showgrid: false, ticks: "outside",
+                   tickvals: [-6, -4, -2, 0, 2, 4, 6], fixedrange: true, linecolor: "#c9d1db", mirror: true };
+    return {
+      margin: { l: 30, r: 8, t: 6, b: 26 }, showlegend: false, dragmode: false,
+      xaxis: { ...axis }, yaxis: { ...axis, scaleanchor: "x" },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "closest",
+    };
+  }
+
+  pointTrace(points, test) {
+    const regression = this.problem === "regression";
+    return {
+      type: "scatter", mode: "markers", hoverinfo: "text",
+      x: points.map((p) => p[0]), y: points.map((p) => p[1]),
+      text: points.map((p) => `${test ? "test" : "train"} (${p[0].toFixed(2)}, ${p[1].toFixed(2)}) → ${regression ? p[2].toFixed(2) : "class " + p[2]}`),
+      marker: {
+        size: 6,
+        line: { width: 1, color: test ? "#111" : "#fff" },
+        color: regression ? points.map((p) => p[2]) : points.map((p) => CLASS_COLORS[p[2]] || "#333"),
+        ...(regression ? { colorscale: DIVERGING, cmin: -1, cmax: 1 } : {}),
+      },
+    };
+  }
+
+  setData(ready) {
+    this.problem = ready.problem;
+    this.nClasses = ready.n_classes || 2;
+    this.train = ready.train_points;
+    this.test = ready.test_points;
+    this.grid = ready.config.grid;
+    this.draw();
+  }
+
+  setPoints(train) {
+    this.train = train;
+    this.test = [];
+    this.draw();
+  }
+
+  heatTrace(z) {
+    const ticks = linspace(-EXTENT, EXTENT, this.grid || 2);
+    const multi = this.problem === "classification" && this.nClasses > 2;
+    return {
+      type: "heatmap", x: ticks, y: ticks, z: z || [[0]], hoverinfo: "skip", showscale: false,
+      colorscale: multi ? classScale(this.nClasses) : DIVERGING,
+      zmin: 0, zmax: multi ? this.nClasses : 255, zsmooth: this.discretize ? false : "best",
+    };
+  }
+
+  draw() {
+    if (!window.Plotly) return;
+    const data = [this.heatTrace(this.lastZ), this.pointTrace(this.train, false)];
+    if (this.showTest) data.push(this.pointTrace(this.test, true));
+    Plotly.react(this.el, data, this.layout(), { displayModeBar: false, responsive: true });
+    if (!this.ready) {
+      this.ready = true;
+      this.el.addEventListener("click", (ev) => this.click(ev));
+    }
+  }
+
+  click(ev) {
+    if (!this.onClick) return;
+    const full = this.el._fullLayout;
+    if (!full) return;
+    const rect = this.el.getBoundingClientRect();
+    const xa = full.xaxis, ya = full.yaxis;
+    const x = xa.p2l(ev.clientX - rect.left - xa._offset);
+    const y = ya.p2l(ev.clientY - rect.top - ya._offset);
+    if (Math.abs(x) <= EXTENT && Math.abs(y) <= EXTENT) this.onClick(x, y);
+  }
+
+  // A frame arrives: keep only the newest and draw it on the next animation frame.
+  update(blocks) {
+    this.pending = blocks;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      const b = this.pending;
+      this.pending = null;
+      if (b) this.render(b);
+    });
+  }
+
+  render(blocks) {
+    const out = blocks.output;
+    const [rows, cols] = out.shape;
+    const multi = blocks.classes !== undefined;
+    const z = new Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const row = new Array(cols);
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        if (multi) {
+          const conf = this.discretize ? 0.999 : out.data[i] / 256;
+          row[c] = blocks.classes.data[i] + conf;
+        } else {
+          const v = out.data[i];
+          row[c] = this.discretize ? (v >= 128 ? 255 : 0) : v;
+        }
+      }
+      z[r] = row;
+    }
+    this.lastZ = z;
+    this.lastBlocks = blocks;
+    this.grid = rows;
+    if (!window.Plotly) return;
+    if (!this.el.data) this.draw();
+    else Plotly.restyle(this.el, { z: [z], zsmooth: [this.discretize ? false : "best"] }, [0]);
+  }
+
+  setOptions({ discretize, showTest }) {
+    if (discretize !== undefined) this.discretize = discretize;
+    if (showTest !== undefined) this.showTest = showTest;
+    if (this.lastBlocks) this.render(this.lastBlocks);
+    this.draw();
+  }
+}
+
+export class LossChart {
+  constructor(el) {
+    this.el = el;
+    this.reset();
+  }
+
+  reset() {
+    this.epochs = []; this.train = []; this.test = []; this.acc = [];
+    this.draw();
+  }
+
+  add(msg) {
+    for (let i = 0; i < msg.epochs.length; i++) {
+      this.epochs.push(msg.epochs[i]);
+      this.train.push(msg.train_loss[i]);
+      this.test.push(msg.test_loss[i]);
+      this.acc.push(msg.accuracy[i]);
+    }
+    if (!this.timer) this.timer = setTimeout(() => { this.timer = null; this.draw(); }, 150);
+  }
+
+  // Long runs are thinned for drawing (every epoch stays in memory).
+  thin(arr) {
+    const n = arr.length;
+    if (n <= 1500) return arr.slice(); // a new array, so Plotly.react sees the change
+    const stride = Math.ceil(n / 1500);
+    return arr.filter((_, i) => i % stride === 0 || i === n - 1);
+  }
+
+  draw() {
+    if (!window.Plotly) return;
+    const x = this.thin(this.epochs);
+    const hasAcc = this.acc.some((a) => a != null);
+    const data = [
+      { x, y: this.thin(this.train), name: "Training loss", mode: "lines", line: { color: "#5f6b7a", width: 2 },
+        hovertemplate: "epoch %{x}<br>training loss %{y:.4f}<extra></extra>" },
+      { x, y: this.thin(this.test), name: "Test loss", mode: "lines", line: { color: BLUE, width: 2 },
+        hovertemplate: "epoch %{x}<br>test loss %{y:.4f}<extra></extra>" },
+    ];
+    if (hasAcc) data.push({ x, y: this.thin(this.acc), name: "Test accuracy", yaxis: "y2", mode: "lines",
+      line: { color: "#2ca02c", width: 1.5, dash: "dot" },
+      hovertemplate: "epoch %{x}<br>accuracy %{y:.1%}<extra></extra>" });
+    const layout = {
+      margin: { l: 40, r: hasAcc ? 40 : 8, t: 4, b: 28 }, height: 170,
+      legend: { orientation: "h", y: 1.18, x: 0, font: { size: 11 } },
+      xaxis: { title: { text: "" }, rangemode: "tozero", fixedrange: true },
+      yaxis: { rangemode: "tozero", fixedrange: true, tickformat: ".2f" },
+      yaxis2: { overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", fixedrange: true, showgrid: false, visible: hasAcc },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "x unified",
+      datarevision: this.epochs.length,
+    };
+    Plotly.react(this.el, data, layout, { displayModeBar: false, responsive: true });
+  }
+}

@@ -1,0 +1,61 @@
+// The WebSocket client: JSON events by type, and binary boundary frames decoded in place.
+
+const MAGIC = "BPF1";
+const TYPED = { uint8: Uint8Array, float32: Float32Array };
+
+export function decodeFrame(buffer) {
+  const view = new DataView(buffer);
+  const magic = String.fromCharCode(...new Uint8Array(buffer, 0, 4));
+  if (magic !== MAGIC) throw new Error("not a Backprop Lab frame");
+  const headLength = view.getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, headLength)));
+  const base = 8 + headLength;
+  const blocks = {};
+  for (const b of header.blocks) {
+    const Typed = TYPED[b.dtype];
+    const count = b.shape.reduce((a, n) => a * n, 1);
+    blocks[b.name] = { ...b, data: new Typed(buffer, base + b.offset, count) };
+  }
+  return { header, blocks };
+}
+
+export class TrainSocket {
+  constructor(path, handlers) {
+    this.path = path;
+    this.handlers = handlers;
+    this.queue = [];
+    this.retry = 0;
+    this.connect();
+  }
+
+  connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(`${proto}//${location.host}${this.path}`);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onopen = () => {
+      this.retry = 0;
+      this.handlers.open?.();
+      for (const m of this.queue.splice(0)) this.ws.send(m);
+    };
+    this.ws.onmessage = (ev) => {
+      if (typeof ev.data === "string") {
+        const msg = JSON.parse(ev.data);
+        this.handlers[msg.type]?.(msg);
+      } else {
+        this.handlers.frame?.(decodeFrame(ev.data));
+      }
+    };
+    this.ws.onclose = (ev) => {
+      this.handlers.close?.(ev);
+      if (ev.code === 1013 || ev.code === 1008) return; // busy or refused: do not hammer
+      const wait = Math.min(10000, 500 * 2 ** this.retry++);
+      setTimeout(() => this.connect(), wait);
+    };
+  }
+
+  send(msg) {
+    const text = JSON.stringify(msg);
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    else this.queue.push(text);
+  }
+}
