@@ -160,14 +160,14 @@ class PlaygroundRun:
             blocks.append(("output", quantize(out[:, 0], 0, 1).reshape(r, r), {"lo": 0, "hi": 1}))
         views = []
         inputs = thumbs[0]
-        scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)
+        scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
         views.append(inputs / scale)  # features shown on their own scale
         views.extend(thumbs[1:-1])
         cols = np.concatenate(views, axis=1).T  # (neurons, 256)
         blocks.append(
             (
                 "neurons",
-                quantize(np.nan_to_num(cols), -1, 1).reshape(-1, THUMB, THUMB),
+                quantize(cols, -1, 1).reshape(-1, THUMB, THUMB),
                 {"lo": -1, "hi": 1},
             )
         )

@@ -12,6 +12,7 @@ the task group cancels the other: run state dies with its socket.
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ from app.config import Settings
 from app.run import PlaygroundRun, progress_event
 from app.schemas import BadRequest, Item, SaveRequest, SetRequest, parse_request
 
+log = logging.getLogger("backprop_lab.session")
 SendJSON = Callable[[dict[str, Any]], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
@@ -87,23 +89,34 @@ class Session:
     async def train_loop(self, queue: MemoryObjectReceiveStream[Item]) -> None:
         async with queue:
             while True:
-                running = self.run is not None and self.run.state == "running"
-                if running:
-                    # apply whatever arrived during the last chunk, then train the next one
-                    while True:
-                        try:
-                            item = queue.receive_nowait()
-                        except anyio.WouldBlock:
-                            break
-                        await self.apply(item)
+                try:
                     if self.run is not None and self.run.state == "running":
-                        await self.train_chunk()
-                else:
-                    try:
-                        item = await queue.receive()
-                    except anyio.EndOfStream:
-                        return
-                    await self.apply(item)
+                        # apply whatever arrived during the last chunk, then train the next one
+                        while True:
+                            try:
+                                item = queue.receive_nowait()
+                            except anyio.WouldBlock:
+                                break
+                            await self.apply(item)
+                        if self.run is not None and self.run.state == "running":
+                            await self.train_chunk()
+                    else:
+                        try:
+                            item = await queue.receive()
+                        except anyio.EndOfStream:
+                            return
+                        await self.apply(item)
+                except Exception as exc:  # a bug must not take the session (or its run) down
+                    log.exception("session error")
+                    if self.run is not None:
+                        self.run.trainer.pause()
+                    await self.send_json(
+                        {
+                            "type": "error",
+                            "field": "server",
+                            "message": f"internal error ({type(exc).__name__}); the run is paused",
+                        }
+                    )
 
     # --------------------------------------------------------------- training
     async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:

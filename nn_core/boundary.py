@@ -26,8 +26,11 @@ def grid_points(resolution: int, extent: float = EXTENT) -> Array:
 
 
 def quantize(values: Array, lo: float, hi: float) -> Array:
-    """Map ``[lo, hi]`` linearly onto ``0..255`` (clipped) as ``uint8``."""
-    scaled = (np.asarray(values, np.float32) - lo) * (255.0 / (hi - lo))
+    """Map ``[lo, hi]`` linearly onto ``0..255`` (clipped) as ``uint8``; NaN (a diverged
+    network) maps to the middle, infinities to the ends."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = (np.asarray(values, np.float32) - lo) * (255.0 / (hi - lo))
+    scaled = np.nan_to_num(scaled, nan=127.5, posinf=255.0, neginf=0.0)
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 

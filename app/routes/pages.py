@@ -52,4 +52,8 @@ async def playground(request: Request) -> HTMLResponse:
 @router.get("/digits", response_class=HTMLResponse, include_in_schema=False)
 async def digits(request: Request) -> HTMLResponse:
     """Draw a digit; train your own MNIST model."""
-    return templates.TemplateResponse(request, "digits.html", {"page": "digits"})
+    from app.mnist_run import ARCHITECTURES
+    from nn_core.mnist import fashion_available
+
+    context = {"page": "digits", "architectures": ARCHITECTURES, "fashion": fashion_available()}
+    return templates.TemplateResponse(request, "digits.html", context)

@@ -1,0 +1,183 @@
+// The digits page: draw with mouse, finger or pen; see the prediction live.
+
+import "./mnist.js";
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("digit-canvas");
+const ctx = canvas.getContext("2d");
+const PEN = 16;
+let strokes = [];      // each stroke: [[x, y], ...] in canvas pixels
+let current = null;
+let inFlight = false;
+let queued = false;
+let lastSent = 0;
+
+function paint() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#111";
+  ctx.fillStyle = "#111";
+  ctx.lineWidth = PEN;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const s of strokes) {
+    if (s.length === 1) {
+      ctx.beginPath();
+      ctx.arc(s[0][0], s[0][1], PEN / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      continue;
+    }
+    ctx.beginPath();
+    ctx.moveTo(s[0][0], s[0][1]);
+    for (const [x, y] of s.slice(1)) ctx.lineTo(x, y);
+    ctx.stroke();
+  }
+  if (!strokes.length) {
+    ctx.fillStyle = "#b8c2cc";
+    ctx.font = "16px sans-serif";
+    ctx.textAlign = "center";
+    ctx.fillText("draw a digit here", canvas.width / 2, canvas.height / 2);
+  }
+}
+
+function point(ev) {
+  const r = canvas.getBoundingClientRect();
+  return [
+    Math.round(((ev.clientX - r.left) * canvas.width) / r.width * 10) / 10,
+    Math.round(((ev.clientY - r.top) * canvas.height) / r.height * 10) / 10,
+  ];
+}
+
+canvas.addEventListener("pointerdown", (ev) => {
+  ev.preventDefault();
+  canvas.setPointerCapture(ev.pointerId);
+  current = [point(ev)];
+  strokes.push(current);
+  paint();
+  predictSoon();
+});
+canvas.addEventListener("pointermove", (ev) => {
+  if (!current) return;
+  for (const e of ev.getCoalescedEvents ? ev.getCoalescedEvents() : [ev]) current.push(point(e));
+  paint();
+  predictSoon();
+});
+const end = () => {
+  if (!current) return;
+  current = null;
+  predict();
+};
+canvas.addEventListener("pointerup", end);
+canvas.addEventListener("pointercancel", end);
+
+$("clear").addEventListener("click", () => { strokes = []; paint(); showEmpty(); });
+$("undo").addEventListener("click", () => { strokes.pop(); paint(); strokes.length ? predict() : showEmpty(); });
+$("model").addEventListener("change", () => { showModelInfo(); if (strokes.length) predict(); });
+
+// Throttle: at most one request in flight, and at most ~8 a second while drawing.
+function predictSoon() {
+  const now = performance.now();
+  if (now - lastSent > 120) predict();
+  else if (!predictSoon.timer) predictSoon.timer = setTimeout(() => { predictSoon.timer = null; predict(); }, 120);
+}
+
+async function predict() {
+  if (!strokes.length) return;
+  if (inFlight) { queued = true; return; }
+  inFlight = true;
+  lastSent = performance.now();
+  try {
+    const r = await fetch("/api/predict", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined }),
+    });
+    const body = await r.json();
+    if (!r.ok) throw new Error(`${body.detail.field} ${body.detail.message}`);
+    show(body);
+  } catch (err) {
+    $("confidence").textContent = `Could not classify: ${err.message}`;
+  } finally {
+    inFlight = false;
+    if (queued) { queued = false; predict(); }
+  }
+}
+
+function classNames() {
+  const info = models.find((m) => m.name === $("model").value);
+  return info?.classes || ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+}
+
+function show(body) {
+  const names = classNames();
+  const p = body.probabilities;
+  $("prediction").textContent = names[body.label];
+  $("prediction").style.fontSize = names[body.label].length > 2 ? "28px" : "";
+  $("confidence").textContent = `${(100 * p[body.label]).toFixed(1)} % sure`;
+  const colors = p.map((_, i) => (i === body.label ? "#0877bd" : "#b9c6d3"));
+  Plotly.react($("probabilities"), [{
+    type: "bar", x: names, y: p, marker: { color: colors },
+    hovertemplate: "%{x}: %{y:.1%}<extra></extra>",
+  }], {
+    margin: { l: 36, r: 8, t: 8, b: 30 }, height: 220, yaxis: { range: [0, 1], tickformat: ".0%", fixedrange: true },
+    xaxis: { type: "category", fixedrange: true }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+  }, { displayModeBar: false, responsive: true });
+  const seen = $("seen").getContext("2d");
+  const img = seen.createImageData(28, 28);
+  body.input.forEach((v, i) => {
+    const g = Math.round(v * 255);
+    img.data.set([g, g, g, 255], i * 4);
+  });
+  seen.putImageData(img, 0, 0);
+  const box = $("activations");
+  box.replaceChildren();
+  for (const layer of body.hidden) {
+    const c = document.createElement("canvas");
+    c.width = layer.length;
+    c.height = 1;
+    c.title = `${layer.length} neurons`;
+    const max = Math.max(1e-6, ...layer.map(Math.abs));
+    const strip = c.getContext("2d").createImageData(layer.length, 1);
+    layer.forEach((v, i) => {
+      const t = Math.min(1, Math.abs(v) / max);
+      strip.data.set([Math.round(244 - 236 * t), Math.round(244 - 125 * t), Math.round(244 - 55 * t), 255], i * 4);
+    });
+    c.getContext("2d").putImageData(strip, 0, 0);
+    box.append(c);
+  }
+}
+
+function showEmpty() {
+  $("prediction").textContent = "";
+  $("confidence").textContent = "Draw in the box";
+  Plotly.purge?.($("probabilities"));
+  $("seen").getContext("2d").clearRect(0, 0, 28, 28);
+  $("activations").replaceChildren();
+}
+
+let models = [];
+export async function loadModels(select) {
+  const body = await (await fetch("/api/models")).json();
+  models = body.models;
+  const el = $("model");
+  const keep = select || el.value || body.default;
+  el.replaceChildren();
+  for (const m of models) {
+    const acc = m.accuracy == null ? "" : ` — ${(100 * m.accuracy).toFixed(1)} %`;
+    el.append(new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name));
+  }
+  el.value = models.some((m) => m.name === keep) ? keep : body.default;
+  showModelInfo();
+}
+
+function showModelInfo() {
+  const m = models.find((x) => x.name === $("model").value);
+  if (!m) return;
+  $("model-info").textContent = `${m.architecture.join("–")} ${m.activation.join("/")} → ${m.output_activation}; ` +
+    `held-out accuracy ${m.accuracy == null ? "?" : (100 * m.accuracy).toFixed(2) + " %"} on ${m.dataset}; ` +
+    `${m.epochs ?? "?"} epochs${m.date ? ", " + m.date : ""}${m.builtin ? " (shipped)" : ""}.`;
+}
+
+window.addEventListener("models-changed", (ev) => loadModels(ev.detail));
+paint();
+loadModels();

@@ -1,0 +1,122 @@
+// "Train your own": an MNIST run over /ws/mnist with live curves, a confusion matrix and
+// a gallery of mistakes; then save it and use it on the canvas.
+
+import { TrainSocket } from "./socket.js";
+
+const $ = (id) => document.getElementById(id);
+const ARCH = window.MNIST_ARCHITECTURES;
+let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+let history = { epochs: [], train: [], test: [], acc: [] };
+let state = "idle";
+
+for (const [key, a] of Object.entries(ARCH)) $("architecture").append(new Option(a.title, key));
+if (window.FASHION) $("train-dataset").append(new Option("Fashion-MNIST (60,000 / 10,000)", "fashion"));
+
+function applyArchitecture() {
+  const a = ARCH[$("architecture").value];
+  $("train-optimizer").value = a.optimizer;
+  $("train-lr").value = a.learning_rate;
+  $("train-batch").value = a.batch_size;
+}
+$("architecture").addEventListener("change", applyArchitecture);
+applyArchitecture();
+
+function setError(text) { $("train-error").textContent = text || ""; }
+
+const socket = new TrainSocket("/ws/mnist", {
+  ready(msg) {
+    names = msg.classes;
+    history = { epochs: [], train: [], test: [], acc: [] };
+    $("train-status").textContent = `Training ${msg.layers.join("-")} (${msg.n_parameters.toLocaleString()} weights) on ${msg.n_train.toLocaleString()} images…`;
+    drawCurve();
+  },
+  progress(msg) {
+    msg.epochs.forEach((e, i) => {
+      history.epochs.push(e);
+      history.train.push(msg.train_loss[i]);
+      history.test.push(msg.test_loss[i]);
+      history.acc.push(msg.accuracy[i]);
+    });
+    const n = history.epochs.length - 1;
+    $("train-status").textContent = `Epoch ${history.epochs[n]}: test accuracy ${(100 * history.acc[n]).toFixed(2)} %`;
+    drawCurve();
+  },
+  evaluation(msg) { drawConfusion(msg.confusion); drawGallery(msg.misclassified, msg.n_wrong); },
+  status(msg) {
+    state = msg.state;
+    $("train-pause").disabled = !(state === "running" || state === "paused");
+    $("train-pause").textContent = state === "paused" ? "Resume" : "Pause";
+    $("save").disabled = !["done", "paused"].includes(state) || !history.epochs.length;
+    if (state === "done") $("train-status").textContent += " — done. Name it and save it.";
+    if (state === "diverged") setError("Training diverged: lower the learning rate and train again.");
+  },
+  saved(msg) {
+    $("train-status").textContent = `Saved as ${msg.name}. It is now selected above: draw!`;
+    window.dispatchEvent(new CustomEvent("models-changed", { detail: msg.name }));
+  },
+  error(msg) { setError(`${msg.field}: ${msg.message}`); },
+});
+
+$("train-start").addEventListener("click", () => {
+  setError("");
+  const a = ARCH[$("architecture").value];
+  socket.send({ type: "start", config: {
+    dataset: $("train-dataset").value, hidden_layers: a.hidden, activation: a.activation,
+    output_activation: a.output, loss: a.loss, init: a.init, init_scale: a.init_scale ?? null,
+    optimizer: $("train-optimizer").value, learning_rate: Number($("train-lr").value),
+    batch_size: Number($("train-batch").value), epochs: Number($("train-epochs").value),
+    augment: $("train-augment").checked,
+  } });
+});
+$("train-pause").addEventListener("click", () => socket.send({ type: state === "paused" ? "resume" : "pause" }));
+$("save").addEventListener("click", () => {
+  setError("");
+  socket.send({ type: "save", name: $("save-name").value.trim() });
+});
+
+function drawCurve() {
+  Plotly.react($("mnist-curve"), [
+    { x: history.epochs, y: history.train, name: "Training loss", mode: "lines+markers", line: { color: "#5f6b7a" } },
+    { x: history.epochs, y: history.test, name: "Test loss", mode: "lines+markers", line: { color: "#0877bd" } },
+    { x: history.epochs, y: history.acc, name: "Test accuracy", yaxis: "y2", mode: "lines+markers", line: { color: "#2ca02c", dash: "dot" } },
+  ], {
+    margin: { l: 40, r: 44, t: 24, b: 30 }, height: 230, legend: { orientation: "h", y: 1.2 },
+    xaxis: { title: { text: "epoch" }, fixedrange: true }, yaxis: { rangemode: "tozero", fixedrange: true },
+    yaxis2: { overlaying: "y", side: "right", tickformat: ".0%", fixedrange: true, showgrid: false },
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", datarevision: history.epochs.length,
+  }, { displayModeBar: false, responsive: true });
+}
+
+function drawConfusion(m) {
+  Plotly.react($("confusion"), [{
+    type: "heatmap", z: m.map((row) => row.map(Math.sqrt)), x: names, y: names, showscale: false,
+    colorscale: [[0, "#f7fbff"], [0.3, "#9ecae1"], [1, "#08306b"]], customdata: m,
+    hovertemplate: "true %{y}, predicted %{x}: %{customdata}<extra></extra>",
+    text: m.map((row) => row.map(String)), texttemplate: "%{text}", textfont: { size: 10 },
+  }], {
+    margin: { l: 40, r: 8, t: 24, b: 40 }, height: 300, title: { text: "Confusion matrix (test)", font: { size: 12 } },
+    xaxis: { title: { text: "predicted" }, type: "category", fixedrange: true },
+    yaxis: { title: { text: "true" }, type: "category", autorange: "reversed", fixedrange: true },
+    paper_bgcolor: "rgba(0,0,0,0)",
+  }, { displayModeBar: false, responsive: true });
+}
+
+function drawGallery(items, nWrong) {
+  const box = $("gallery");
+  box.replaceChildren();
+  for (const item of items) {
+    const fig = document.createElement("figure");
+    const c = document.createElement("canvas");
+    c.width = c.height = 28;
+    const px = Uint8Array.from(atob(item.pixels), (ch) => ch.charCodeAt(0));
+    const img = c.getContext("2d").createImageData(28, 28);
+    px.forEach((v, i) => img.data.set([v, v, v, 255], i * 4));
+    c.getContext("2d").putImageData(img, 0, 0);
+    const cap = document.createElement("figcaption");
+    cap.textContent = `${names[item.label]}→${names[item.predicted]}`;
+    cap.title = `true ${names[item.label]}, predicted ${names[item.predicted]}`;
+    fig.append(c, cap);
+    box.append(fig);
+  }
+  box.setAttribute("aria-label", `Misclassified test digits: ${nWrong} in all, first ${items.length} shown`);
+}

@@ -1,0 +1,139 @@
+"""HTTP API: health, pages, plotly, predictions and their errors."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from nn_core import mnist
+
+SEVEN = [[[40, 40], [240, 40], [120, 280]]]
+
+
+def png_data_url(img: Image.Image) -> str:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def test_health_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/docs").status_code == 200
+    assert "/api/predict" in client.get("/openapi.json").json()["paths"]
+
+
+def test_pages_carry_their_accessible_names(client: TestClient) -> None:
+    page = client.get("/").text
+    for name in ('aria-label="Play"', 'aria-label="Step"', 'aria-label="Reset"',
+                 'aria-label="Decision boundary"', 'aria-label="Loss curve"', ">Epoch<",
+                 ">Training loss<", ">Test loss<", "/static/vendor/plotly.min.js"):
+        assert name in page
+    digits = client.get("/digits").text
+    for name in ('aria-label="Digit canvas"', ">Clear<", ">Undo<", 'aria-label="Prediction"',
+                 'aria-label="Probabilities"'):
+        assert name in digits
+    assert "cdn" not in page.lower() and "cdn" not in digits.lower()
+
+
+def test_plotly_comes_from_the_wheel_gzipped(client: TestClient) -> None:
+    r = client.get("/static/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) < 2_000_000
+    assert b"plotly" in r.content[:2000].lower() or b"Plotly" in r.content[:5000]
+    again = client.get("/static/vendor/plotly.min.js", headers={"if-none-match": r.headers["etag"]})
+    assert again.status_code == 304
+    assert gzip.compress(b"x")  # gzip module present (the route compresses with it)
+
+
+def test_predict_pixels_of_real_digits(client: TestClient) -> None:
+    d = mnist.load_bundled()
+    hits = 0
+    for img, label in zip(d.x_test[:20], d.y_test[:20], strict=True):
+        r = client.post("/api/predict", json={"pixels": (img.ravel() / 255).tolist()})
+        assert r.status_code == 200
+        body = r.json()
+        assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
+        assert len(body["input"]) == 784 and body["model"] == "mnist-mlp"
+        assert [len(h) for h in body["hidden"]] == [256, 128]
+        hits += body["label"] == label
+    assert hits >= 18
+
+
+def test_predict_strokes_and_images_agree(client: TestClient) -> None:
+    by_strokes = client.post("/api/predict", json={"strokes": SEVEN, "width": 300, "height": 300}).json()
+    assert by_strokes["label"] == 7
+    img = Image.new("RGB", (300, 300), "white")
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).line([(40, 40), (240, 40), (120, 280)], fill="black", width=6, joint="curve")
+    by_image = client.post("/api/predict", json={"image": png_data_url(img)}).json()
+    assert by_image["label"] == 7
+    dark = Image.new("RGB", (300, 300), "black")
+    ImageDraw.Draw(dark).line([(40, 40), (240, 40), (120, 280)], fill="white", width=20)
+    assert client.post("/api/predict", json={"image": png_data_url(dark)}).json()["label"] == 7
+    corr = np.corrcoef(by_strokes["input"], by_image["input"])[0, 1]
+    assert corr > 0.8
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({}, 422, "body"),
+        ({"pixels": [0.5] * 783}, 422, "pixels"),
+        ({"pixels": [2.0] * 784}, 422, "pixels"),
+        ({"pixels": ["a"] * 784}, 422, "pixels"),
+        ({"pixels": [0.1] * 784, "strokes": SEVEN}, 422, "body"),
+        ({"strokes": "nope"}, 422, "strokes"),
+        ({"strokes": [[[1, "x"]]]}, 422, "strokes"),
+        ({"image": "http://example.com/x.png"}, 422, "image"),
+        ({"image": "data:image/png;base64,@@@@"}, 422, "image"),
+        ({"image": "data:image/png;base64," + base64.b64encode(b"not a png").decode()}, 422, "image"),
+        ({"pixels": [0.1] * 784, "model": "../../etc/passwd"}, 422, "model"),
+        ({"pixels": [0.1] * 784, "model": "nobody"}, 404, "model"),
+        ({"pixels": [0.1] * 784, "extra": 1}, 422, "extra"),
+    ],
+)
+def test_bad_predict_requests_name_the_field(client: TestClient, body: dict, status: int, field: str) -> None:
+    r = client.post("/api/predict", json=body)
+    assert r.status_code == status
+    assert r.json()["detail"]["field"] == field
+    assert r.json()["detail"]["message"]
+
+
+def test_non_json_bodies_are_400(client: TestClient) -> None:
+    r = client.post("/api/predict", content=b"\x00\x01garbage", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["detail"]["field"] == "body"
+    r = client.post("/api/predict", content=b"[1, 2]")
+    assert r.status_code == 400
+    deep = "[" * 100_000 + "]" * 100_000
+    assert client.post("/api/predict", content=deep.encode()).status_code in (400, 413, 422)
+
+
+def test_image_bombs_are_refused_before_decoding(client: TestClient) -> None:
+    big = Image.new("L", (5000, 5000), 255)  # compresses to a few kB
+    r = client.post("/api/predict", json={"image": png_data_url(big)})
+    assert r.status_code == 422 and "1024" in r.json()["detail"]["message"]
+
+
+def test_oversized_bodies_are_413_before_parsing(client: TestClient) -> None:
+    r = client.post("/api/predict", content=b"x" * 5_000_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["detail"]["field"] == "body"
+
+
+def test_models_list_describes_the_shipped_model(client: TestClient) -> None:
+    body = client.get("/api/models").json()
+    shipped = next(m for m in body["models"] if m["name"] == "mnist-mlp")
+    assert shipped["architecture"] == [784, 256, 128, 10]
+    assert shipped["accuracy"] >= 0.98 and shipped["dataset"] == "mnist" and shipped["date"]
+
+
+def test_options_list_the_registries(client: TestClient) -> None:
+    body = client.get("/api/options").json()
+    assert "spiral" in body["datasets"] and "relu" in body["activations"]
+    assert "xor_2_3_1" in body["presets"] and len(body["samples"]["circle"]) == 120
