@@ -13,8 +13,8 @@ one matrix product per layer and direction for the whole batch, never a loop ove
 from __future__ import annotations
 
 import io
-import math
 import json
+import math
 import os
 import tempfile
 from collections.abc import Sequence

@@ -37,7 +37,7 @@ function setPlaying(on) {
 
 function label(field) {
   const ctl = FIELD_IDS[field] && $(FIELD_IDS[field]);
-  const text = ctl?.closest("label")?.querySelector(".label")?.textContent?.split(":")[0];
+  const text = ctl?.labels?.[0]?.textContent;
   return text || field.replaceAll("_", " ");
 }
 
@@ -126,7 +126,7 @@ function markDataset() {
   $("dataset").value = name;
   document.querySelectorAll("#dataset-thumbs button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.name === name)));
   const spec = options.datasets[name];
-  $("n-classes").closest("label").hidden = !(spec && spec.multiclass);
+  $("n-classes").closest(".field").hidden = !(spec && spec.multiclass);
   if (spec) {
     state.set("problem", spec.problem);
     $("problem").value = spec.problem;

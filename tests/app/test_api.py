@@ -30,13 +30,26 @@ def test_health_and_docs(client: TestClient) -> None:
 
 def test_pages_carry_their_accessible_names(client: TestClient) -> None:
     page = client.get("/").text
-    for name in ('aria-label="Play"', 'aria-label="Step"', 'aria-label="Reset"',
-                 'aria-label="Decision boundary"', 'aria-label="Loss curve"', ">Epoch<",
-                 ">Training loss<", ">Test loss<", "/static/vendor/plotly.min.js"):
+    for name in (
+        'aria-label="Play"',
+        'aria-label="Step"',
+        'aria-label="Reset"',
+        'aria-label="Decision boundary"',
+        'aria-label="Loss curve"',
+        ">Epoch<",
+        ">Training loss<",
+        ">Test loss<",
+        "/static/vendor/plotly.min.js",
+    ):
         assert name in page
     digits = client.get("/digits").text
-    for name in ('aria-label="Digit canvas"', ">Clear<", ">Undo<", 'aria-label="Prediction"',
-                 'aria-label="Probabilities"'):
+    for name in (
+        'aria-label="Digit canvas"',
+        ">Clear<",
+        ">Undo<",
+        'aria-label="Prediction"',
+        'aria-label="Probabilities"',
+    ):
         assert name in digits
     assert "cdn" not in page.lower() and "cdn" not in digits.lower()
 
@@ -66,12 +79,16 @@ def test_predict_pixels_of_real_digits(client: TestClient) -> None:
 
 
 def test_predict_strokes_and_images_agree(client: TestClient) -> None:
-    by_strokes = client.post("/api/predict", json={"strokes": SEVEN, "width": 300, "height": 300}).json()
+    by_strokes = client.post(
+        "/api/predict", json={"strokes": SEVEN, "width": 300, "height": 300}
+    ).json()
     assert by_strokes["label"] == 7
     img = Image.new("RGB", (300, 300), "white")
     from PIL import ImageDraw
 
-    ImageDraw.Draw(img).line([(40, 40), (240, 40), (120, 280)], fill="black", width=6, joint="curve")
+    ImageDraw.Draw(img).line(
+        [(40, 40), (240, 40), (120, 280)], fill="black", width=6, joint="curve"
+    )
     by_image = client.post("/api/predict", json={"image": png_data_url(img)}).json()
     assert by_image["label"] == 7
     dark = Image.new("RGB", (300, 300), "black")
@@ -93,13 +110,19 @@ def test_predict_strokes_and_images_agree(client: TestClient) -> None:
         ({"strokes": [[[1, "x"]]]}, 422, "strokes"),
         ({"image": "http://example.com/x.png"}, 422, "image"),
         ({"image": "data:image/png;base64,@@@@"}, 422, "image"),
-        ({"image": "data:image/png;base64," + base64.b64encode(b"not a png").decode()}, 422, "image"),
+        (
+            {"image": "data:image/png;base64," + base64.b64encode(b"not a png").decode()},
+            422,
+            "image",
+        ),
         ({"pixels": [0.1] * 784, "model": "../../etc/passwd"}, 422, "model"),
         ({"pixels": [0.1] * 784, "model": "nobody"}, 404, "model"),
         ({"pixels": [0.1] * 784, "extra": 1}, 422, "extra"),
     ],
 )
-def test_bad_predict_requests_name_the_field(client: TestClient, body: dict, status: int, field: str) -> None:
+def test_bad_predict_requests_name_the_field(
+    client: TestClient, body: dict, status: int, field: str
+) -> None:
     r = client.post("/api/predict", json=body)
     assert r.status_code == status
     assert r.json()["detail"]["field"] == field
@@ -107,7 +130,9 @@ def test_bad_predict_requests_name_the_field(client: TestClient, body: dict, sta
 
 
 def test_non_json_bodies_are_400(client: TestClient) -> None:
-    r = client.post("/api/predict", content=b"\x00\x01garbage", headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/predict", content=b"\x00\x01garbage", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["detail"]["field"] == "body"
     r = client.post("/api/predict", content=b"[1, 2]")
     assert r.status_code == 400
@@ -122,7 +147,9 @@ def test_image_bombs_are_refused_before_decoding(client: TestClient) -> None:
 
 
 def test_oversized_bodies_are_413_before_parsing(client: TestClient) -> None:
-    r = client.post("/api/predict", content=b"x" * 5_000_000, headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/predict", content=b"x" * 5_000_000, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413 and r.json()["detail"]["field"] == "body"
 
 

@@ -1,0 +1,132 @@
+"""The digits page in real Chromium: draw with the mouse, read the prediction, train a model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+# Digits as pen strokes in a 336 x 336 canvas, drawn the way a person would.
+DIGITS = {
+    "1": [[(170, 60), (172, 170), (170, 280)]],
+    "7": [[(90, 70), (250, 70), (200, 160), (150, 280)]],
+    "3": [
+        [
+            (110, 70),
+            (170, 55),
+            (220, 80),
+            (200, 140),
+            (150, 165),
+            (210, 190),
+            (225, 250),
+            (170, 285),
+            (105, 265),
+        ]
+    ],
+    "0": [
+        [
+            (168, 60),
+            (110, 90),
+            (95, 170),
+            (115, 250),
+            (168, 285),
+            (220, 250),
+            (240, 170),
+            (222, 90),
+            (168, 60),
+        ]
+    ],
+}
+
+
+def draw(
+    page: Any,
+    strokes: list[list[tuple[int, int]]],
+    scale: float = 1.0,
+    offset: tuple[int, int] = (0, 0),
+) -> None:
+    canvas = page.get_by_label("Digit canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        pts = [
+            (box["x"] + offset[0] + x * scale, box["y"] + offset[1] + y * scale) for x, y in stroke
+        ]
+        page.mouse.move(*pts[0])
+        page.mouse.down()
+        for p in pts[1:]:
+            page.mouse.move(*p, steps=8)
+        page.mouse.up()
+
+
+def prediction(page: Any, previous: str = "") -> str:
+    status = page.get_by_role("status", name="Prediction")
+    page.wait_for_function(
+        "prev => { const t = document.getElementById('prediction').textContent; "
+        "return t !== '' && t !== prev; }",
+        arg=previous,
+        timeout=10000,
+    )
+    page.wait_for_timeout(400)  # the pen-up prediction lands after the throttled ones
+    return str(status.inner_text())
+
+
+@pytest.mark.parametrize("digit", list(DIGITS))
+def test_drawn_digits_are_recognised(page: Any, live_server: str, digit: str) -> None:
+    page.goto(live_server + "/digits")
+    draw(page, DIGITS[digit])
+    assert prediction(page) == digit
+    assert page.get_by_label("Probabilities").is_visible()
+
+
+def test_small_off_centre_digits_are_recognised(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/digits")
+    draw(page, DIGITS["7"], scale=0.3, offset=(10, 200))  # tiny, in the bottom-left corner
+    assert prediction(page) == "7"
+    screenshot(page, "digits")
+
+
+def test_clear_and_undo(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/digits")
+    draw(page, DIGITS["1"])
+    assert prediction(page) == "1"
+    draw(page, [[(90, 70), (250, 70)]])  # a top bar turns the 1 into a 7
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Undo").click()
+    page.wait_for_timeout(800)
+    assert page.get_by_role("status", name="Prediction").inner_text() == "1"
+    page.get_by_role("button", name="Clear").click()
+    assert page.get_by_role("status", name="Prediction").inner_text() == ""
+
+
+def test_train_save_and_use_a_model_from_the_page(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/digits")
+    page.get_by_label("Architecture").select_option("mlp_256_128")
+    page.get_by_label("Epochs").fill("3")
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.includes('done')", timeout=60000
+    )
+    curve_points = page.evaluate("() => document.getElementById('mnist-curve').data[0].x.length")
+    assert curve_points == 3
+    assert page.locator("#gallery canvas").count() > 0
+    page.get_by_label("Save as").fill("tiny-ten")
+    page.get_by_role("button", name="Save model").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.startsWith('Saved')"
+        " || document.getElementById('train-error').textContent",
+        timeout=10000,
+    )
+    assert page.locator("#train-error").inner_text() == ""
+    page.wait_for_function(
+        "() => document.getElementById('model').value === 'tiny-ten'", timeout=10000
+    )
+    draw(page, DIGITS["1"])
+    assert prediction(page) == "1"
+    models = page.evaluate("() => fetch('/api/models').then(r => r.json())")
+    tiny = next(m for m in models["models"] if m["name"] == "tiny-ten")
+    assert tiny["architecture"] == [784, 256, 128, 10] and tiny["accuracy"] > 0.9

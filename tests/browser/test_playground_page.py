@@ -1,0 +1,156 @@
+"""The playground in real Chromium against the real server."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.browser.conftest import screenshot
+
+pytestmark = __import__("pytest").mark.browser
+
+
+def epoch(page: Any) -> int:
+    return int(page.get_by_label("Epoch", exact=True).inner_text().replace(",", ""))
+
+
+def loss(page: Any, name: str) -> float:
+    return float(page.get_by_label(name, exact=True).inner_text())
+
+
+def heatmap_sum(page: Any) -> float:
+    return float(
+        page.evaluate(
+            "() => { const d = document.getElementById('boundary').data; "
+            "return d && d[0].z ? d[0].z.flat().reduce((a, b) => a + b, 0) : -1; }"
+        )
+    )
+
+
+def wait_epoch(page: Any, at_least: int) -> None:
+    page.wait_for_function(
+        f"() => Number(document.getElementById('epoch').textContent) >= {at_least}", timeout=20000
+    )
+
+
+def test_play_trains_loss_falls_and_the_boundary_moves(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/#dataset=circle&seed=1")
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    assert epoch(page) == 0
+    before = heatmap_sum(page)
+    page.get_by_role("button", name="Play").click()
+    assert page.get_by_role("button", name="Pause").is_visible()
+    wait_epoch(page, 30)
+    first_loss = loss(page, "Training loss")
+    wait_epoch(page, 300)
+    screenshot(page, "playground")
+    assert loss(page, "Training loss") < first_loss
+    assert loss(page, "Test loss") < 0.3
+    assert heatmap_sum(page) != before
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(300)
+    stopped = epoch(page)
+    page.wait_for_timeout(500)
+    assert epoch(page) == stopped
+    page.get_by_role("button", name="Step").click()
+    wait_epoch(page, stopped + 1)
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("() => document.getElementById('epoch').textContent === '0'")
+
+
+def test_controls_change_the_run_and_the_url(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    page.get_by_label("Activation", exact=True).select_option("relu")
+    page.get_by_label("Dataset", exact=True).select_option("xor")
+    page.get_by_label("Problem type", exact=True).select_option("classification")
+    page.get_by_label("Regularization", exact=True).select_option("l2")
+    page.wait_for_function("() => location.hash.includes('regularization=l2')")
+    assert "activation=relu" in page.url and "dataset=xor" in page.url
+    page.get_by_role("button", name="Add hidden layer").click()
+    page.wait_for_function("() => location.hash.includes('hidden_layers=4,2,2')")
+    page.get_by_role("button", name="Add a neuron in layer 1").click()
+    page.wait_for_function("() => location.hash.includes('hidden_layers=5,2,2')")
+    assert page.locator(".neuron.hidden").count() == 9
+    # the URL round-trips: a fresh page from this link shows the same setup
+    link = page.url
+    page.goto("about:blank")
+    page.goto(link)
+    page.wait_for_function("() => document.querySelectorAll('.neuron.hidden').length === 9")
+    assert page.get_by_label("Activation", exact=True).input_value() == "relu"
+    assert page.get_by_label("Dataset", exact=True).input_value() == "xor"
+    assert page.get_by_label("Regularization", exact=True).input_value() == "l2"
+
+
+def test_live_controls_and_bad_values(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    rate = page.get_by_label("Learning rate", exact=True)
+    rate.fill("50")
+    rate.press("Enter")
+    rate.blur()
+    alert = page.get_by_role("alert")
+    page.wait_for_function("() => document.getElementById('alert').textContent.length > 0")
+    assert re.search(r"Learning rate must be between 1e-06 and 10", alert.inner_text())
+    assert rate.get_attribute("aria-invalid") == "true"
+    rate.fill("0.1")
+    rate.blur()
+    page.wait_for_function("() => document.getElementById('alert').textContent === ''")
+    page.get_by_role("button", name="Play").click()
+    wait_epoch(page, 5)  # the run survived the bad value
+    batch = page.get_by_label("Batch size")
+    batch.fill("30")
+    batch.dispatch_event("change")
+    assert "batch_size=30" in page.url
+
+
+def test_presets_load_the_tutorial_systems(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('preset').options.length > 3")
+    page.get_by_label("Preset").select_option("xor_2_3_1")
+    page.wait_for_function("() => location.hash.includes('hidden_layers=3&')")
+    assert page.get_by_label("Dataset", exact=True).input_value() == "xor"
+    assert page.get_by_label("Activation", exact=True).input_value() == "relu"
+    assert page.get_by_text("1 hidden layer", exact=True).is_visible()
+    page.get_by_label("Preset").select_option("flower_4_tanh")
+    page.wait_for_function("() => location.hash.includes('dataset=flower')")
+    page.get_by_role("button", name="Play").click()
+    wait_epoch(page, 200)
+    assert page.get_by_label("Test accuracy").inner_text().endswith("%")
+
+
+def test_divergence_is_shown_and_reset_recovers(page: Any, live_server: str) -> None:
+    page.goto(
+        live_server
+        + "/#dataset=plane&learning_rate=10&activation=relu&hidden_layers=8,8&batch_size=1"
+    )
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => document.getElementById('alert').textContent.includes('diverged')", timeout=20000
+    )
+    assert page.get_by_role("button", name="Play").is_visible()
+    rate = page.get_by_label("Learning rate", exact=True)
+    rate.fill("0.01")
+    rate.blur()
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("() => document.getElementById('epoch').textContent === '0'")
+    page.get_by_role("button", name="Play").click()
+    wait_epoch(page, 10)
+    assert page.get_by_label("Training loss", exact=True).inner_text() != "NaN"
+
+
+def test_own_points_by_clicking(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    page.get_by_label("Dataset", exact=True).select_option("custom")
+    page.get_by_text("Your own data").click()
+    box = page.get_by_role("region", name="Decision boundary").bounding_box()
+    for i, (fx, fy) in enumerate([(0.3, 0.3), (0.35, 0.25), (0.7, 0.7), (0.75, 0.65)]):
+        page.get_by_label("class 1" if i >= 2 else "class 0").check()
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.wait_for_function(
+        "() => document.getElementById('boundary').data?.[1]?.x?.length >= 2", timeout=5000
+    )
+    page.get_by_role("button", name="Play").click()
+    wait_epoch(page, 20)
