@@ -49,7 +49,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except OSError:
             if proc.poll() is not None:
                 log.close()
-                raise RuntimeError((data / "server.log").read_text())
+                raise RuntimeError((data / "server.log").read_text()) from None
             time.sleep(0.1)
     yield url
     proc.terminate()

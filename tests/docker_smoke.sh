@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Docker smoke test: build the real Dockerfile, run it, check /healthz, /, /digits and one
+# prediction, then stop it.  Needs a Docker daemon (in CI: ../shared/tools/docker-standin.sh,
+# whose daemon has no bridge, hence --network=host and a loopback bind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${SMOKE_PORT:-18765}
+URL="http://127.0.0.1:$PORT"
+
+docker build --network=host -q -t backprop-lab . >/dev/null
+size=$(docker image inspect backprop-lab --format '{{.Size}}')
+echo "docker-smoke: image size $((size / 1000000)) MB"
+[ "$size" -lt 400000000 ] || { echo "docker-smoke: image is over 400 MB"; exit 1; }
+
+cid=$(docker run -d --network=host -e BACKPROP_HOST=127.0.0.1 -e BACKPROP_PORT="$PORT" backprop-lab)
+trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 60); do
+  curl -fs "$URL/healthz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fs "$URL/healthz" | grep -q '"ok"'
+curl -fs "$URL/" | grep -q 'aria-label="Decision boundary"'
+curl -fs "$URL/digits" | grep -q 'aria-label="Digit canvas"'
+curl -fs -X POST "$URL/api/predict" -H 'content-type: application/json' \
+  -d '{"strokes": [[[40, 40], [240, 40], [120, 280]]], "width": 300, "height": 300}' \
+  | grep -q '"label":7'
+[ "$(docker exec "$cid" id -u)" != "0" ] || { echo "docker-smoke: runs as root"; exit 1; }
+docker stop -t 10 "$cid" >/dev/null
+echo "docker-smoke: ok"
