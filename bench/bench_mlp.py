@@ -61,7 +61,10 @@ def torch_epoch_fn(x: np.ndarray, y: np.ndarray, batch: int):  # type: ignore[no
         return None
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
         torch.nn.Linear(128, 10),
     )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -88,8 +91,14 @@ def main() -> None:
     x, y, source = data()
     with threadpool_limits(limits=args.threads):
         peak = matmul_peak()
-        net = Network(SIZES, activation="relu", output_activation="softmax", loss="cross_entropy",
-                      init="he", seed=0)
+        net = Network(
+            SIZES,
+            activation="relu",
+            output_activation="softmax",
+            loss="cross_entropy",
+            init="he",
+            seed=0,
+        )
         # no test set and no accuracy pass: time the training itself, as for torch
         trainer = Trainer(net, Adam(1e-3), x, y, batch_size=128, classification=False)
         torch_run = torch_epoch_fn(x, y, 128)
@@ -114,10 +123,14 @@ def main() -> None:
     print("-" * 71)
     t_med = statistics.median(theirs) if theirs else None
     ratio = f"{o / t_med:.2f}x" if t_med else "n/a"
-    print(f"{'nn_core (NumPy)':<22}{o:>18.3f}{flops / o / 1e9:>10.1f}{100 * flops / o / 1e9 / peak:>10.0f}%{ratio:>10}")
+    gflops = flops / o / 1e9
+    share = 100 * gflops / peak
+    print(f"{'nn_core (NumPy)':<22}{o:>18.3f}{gflops:>10.1f}{share:>10.0f}%{ratio:>10}")
     if t_med:
-        print(f"{'PyTorch CPU':<22}{t_med:>18.3f}{flops / t_med / 1e9:>10.1f}"
-              f"{100 * flops / t_med / 1e9 / peak:>10.0f}%{'1.00x':>10}")
+        print(
+            f"{'PyTorch CPU':<22}{t_med:>18.3f}{flops / t_med / 1e9:>10.1f}"
+            f"{100 * flops / t_med / 1e9 / peak:>10.0f}%{'1.00x':>10}"
+        )
     else:
         print("PyTorch not installed: pip install torch==2.13.0 (make bench does)")
 

@@ -45,12 +45,12 @@ class Sigmoid(Activation):
     output = True
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
-        # Clip so exp never overflows in float32; sigmoid(±40) is 0/1 to float64 precision.
-        out = np.clip(z, -40.0, 40.0, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)
+        # sigmoid(z) = (1 + tanh(z / 2)) / 2: the same function, but it never overflows
+        # (exp(-z) does for z < -88 in float32) and needs no clipping.
+        out = np.multiply(z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
         return out
 
     def backward(self, z: Array, a: Array, grad_a: Array) -> Array:

@@ -118,6 +118,23 @@ class Network:
             )
             for i, (n_in, n_out, name) in enumerate(zip(sizes[:-1], sizes[1:], names, strict=True))
         ]
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """Make every weight, bias and gradient a view into one flat array each, so an
+        optimizer updates all parameters with a handful of whole-array operations."""
+        params = [p for layer in self.layers for p in (layer.w, layer.b)]
+        self.flat_parameters = np.concatenate([p.ravel() for p in params])
+        self.flat_gradients = np.zeros_like(self.flat_parameters)
+        offset = 0
+        for layer in self.layers:
+            for name in ("w", "b"):
+                shape = getattr(layer, name).shape
+                size = int(np.prod(shape))
+                view = slice(offset, offset + size)
+                setattr(layer, name, self.flat_parameters[view].reshape(shape))
+                setattr(layer, f"grad_{name}", self.flat_gradients[view].reshape(shape))
+                offset += size
 
     # ----------------------------------------------------------------- views
     @property

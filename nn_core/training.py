@@ -85,8 +85,8 @@ class Trainer:
         self.epoch = 0
         self.state = "running"
         self.history: list[EpochReport] = []
-        self._xb: dict[int, Array] = {}
-        self._yb: dict[int, Array] = {}
+        self._x_epoch: Array | None = None
+        self._y_epoch: Array | None = None
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
@@ -106,17 +106,16 @@ class Trainer:
         self.optimizer.learning_rate = lr
 
     # ------------------------------------------------------------- training
-    def _batch(self, idx: Array) -> tuple[Array, Array]:
-        """Gather rows into buffers kept per batch size (no fresh allocation per batch)."""
-        n = idx.shape[0]
-        xb, yb = self._xb.get(n), self._yb.get(n)
-        if xb is None or yb is None:
-            xb = np.empty((n, *self.x_train.shape[1:]), self.x_train.dtype)
-            yb = np.empty((n, *self.y_train.shape[1:]), self.y_train.dtype)
-            self._xb[n], self._yb[n] = xb, yb
-        np.take(self.x_train, idx, axis=0, out=xb)
-        np.take(self.y_train, idx, axis=0, out=yb)
-        return xb, yb
+    def _shuffled(self) -> tuple[Array, Array]:
+        """The training set in a fresh random order, gathered once per epoch into buffers
+        kept between epochs; batches are then contiguous slices (no copy per batch)."""
+        if self._x_epoch is None or self._y_epoch is None:
+            self._x_epoch = np.empty_like(self.x_train)
+            self._y_epoch = np.empty_like(self.y_train)
+        order = self.rng.permutation(self.x_train.shape[0])
+        np.take(self.x_train, order, axis=0, out=self._x_epoch)
+        np.take(self.y_train, order, axis=0, out=self._y_epoch)
+        return self._x_epoch, self._y_epoch
 
     def step(self) -> EpochReport:
         """Run one epoch whatever the state; return its report.
@@ -133,12 +132,12 @@ class Trainer:
         opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
         n = self.x_train.shape[0]
         bs = n if not self.batch_size else min(self.batch_size, n)
-        order = self.rng.permutation(n)
-        params, grads = net.parameters(), net.gradients()
+        x_all, y_all = self._shuffled()
+        params, grads = [net.flat_parameters], [net.flat_gradients]
         exact = self.exact_train_loss
         loss_sum = 0.0
         for start in range(0, n, bs):
-            xb, yb = self._batch(order[start : start + bs])
+            xb, yb = x_all[start : start + bs], y_all[start : start + bs]
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             loss = net.backprop(xb, yb, train=True, rng=self.rng, compute_loss=not exact)

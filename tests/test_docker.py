@@ -23,7 +23,11 @@ def daemon_answers() -> bool:
     reason="no Docker daemon answers (CI starts one with ../shared/tools/docker-standin.sh)",
 )
 def test_docker_image_serves_the_app() -> None:
-    out = subprocess.run(["bash", str(ROOT / "tests" / "docker_smoke.sh")], capture_output=True,
-                         text=True, timeout=1200)
+    out = subprocess.run(
+        ["bash", str(ROOT / "tests" / "docker_smoke.sh")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "docker-smoke: ok" in out.stdout

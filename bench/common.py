@@ -1,0 +1,74 @@
+"""Shared bench helpers: a real server on 127.0.0.1 and a WebSocket training client."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def server(**env: str) -> Iterator[str]:
+    """Run ``python -m app`` on a free loopback port; yield its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory() as data:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "BACKPROP_DATA_DIR": data, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+async def train_session(url: str, config: dict[str, Any], seconds: float) -> dict[str, float]:
+    """Train one playground session for ``seconds``; count epochs and frames."""
+    import websockets
+
+    epochs = frames = 0
+    async with websockets.connect(url.replace("http", "ws") + "/ws/train", max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "config": config}))
+        start = time.perf_counter()
+        first_epoch = None
+        while time.perf_counter() - start < seconds:
+            msg = await ws.recv()
+            if isinstance(msg, bytes):
+                frames += 1
+                continue
+            event = json.loads(msg)
+            if event["type"] == "progress":
+                if first_epoch is None:
+                    first_epoch = event["epochs"][0]
+                epochs = event["epochs"][-1]
+        elapsed = time.perf_counter() - start
+    return {"epochs_per_s": epochs / elapsed, "frames_per_s": frames / elapsed}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
