@@ -18,7 +18,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nn_core import Adam, Network, Trainer, mnist
+from nn_core import SGD, Adam, Network, Trainer, mnist
 
 SIZES = [784, 256, 128, 10]
 
@@ -54,7 +54,7 @@ def epoch_flops(n: int) -> float:
     return 3 * 2 * n * sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:], strict=False))
 
 
-def torch_epoch_fn(x: np.ndarray, y: np.ndarray, batch: int):  # type: ignore[no-untyped-def]
+def torch_epoch_fn(x: np.ndarray, y: np.ndarray, batch: int, optimizer: str):  # type: ignore[no-untyped-def]
     try:
         import torch
     except ImportError:
@@ -67,7 +67,11 @@ def torch_epoch_fn(x: np.ndarray, y: np.ndarray, batch: int):  # type: ignore[no
         torch.nn.ReLU(),
         torch.nn.Linear(128, 10),
     )
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = (
+        torch.optim.Adam(model.parameters(), lr=1e-3)
+        if optimizer == "adam"
+        else torch.optim.SGD(model.parameters(), lr=0.1)
+    )
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
@@ -83,56 +87,70 @@ def torch_epoch_fn(x: np.ndarray, y: np.ndarray, batch: int):  # type: ignore[no
     return run, torch
 
 
+def compare(
+    x: np.ndarray, y: np.ndarray, optimizer: str, epochs: int, threads: int
+) -> tuple[list[float], list[float]]:
+    """Seconds per epoch of nn_core and of torch with ``optimizer``, epochs interleaved."""
+    net = Network(
+        SIZES,
+        activation="relu",
+        output_activation="softmax",
+        loss="cross_entropy",
+        init="he",
+        seed=0,
+    )
+    opt = Adam(1e-3) if optimizer == "adam" else SGD(0.1)
+    # no test set and no accuracy pass: time the training itself, as for torch
+    trainer = Trainer(net, opt, x, y, batch_size=128, classification=False)
+    torch_run = torch_epoch_fn(x, y, 128, optimizer)
+    if torch_run is not None:
+        torch_run[1].set_num_threads(threads)
+    ours: list[float] = []
+    theirs: list[float] = []
+    trainer.step()  # warm-up: buffers, BLAS
+    if torch_run:
+        torch_run[0]()
+    for _ in range(epochs):  # interleaved, so both see the same machine state
+        t = time.perf_counter()
+        trainer.step()
+        ours.append(time.perf_counter() - t)
+        if torch_run:
+            t = time.perf_counter()
+            torch_run[0]()
+            theirs.append(time.perf_counter() - t)
+    return ours, theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     x, y, source = data()
+    flops = epoch_flops(len(x))
+    rows = []
     with threadpool_limits(limits=args.threads):
         peak = matmul_peak()
-        net = Network(
-            SIZES,
-            activation="relu",
-            output_activation="softmax",
-            loss="cross_entropy",
-            init="he",
-            seed=0,
-        )
-        # no test set and no accuracy pass: time the training itself, as for torch
-        trainer = Trainer(net, Adam(1e-3), x, y, batch_size=128, classification=False)
-        torch_run = torch_epoch_fn(x, y, 128)
-        if torch_run is not None:
-            torch_run[1].set_num_threads(args.threads)
-        ours, theirs = [], []
-        trainer.step()  # warm-up: buffers, BLAS
-        if torch_run:
-            torch_run[0]()
-        for _ in range(args.epochs):  # interleaved, so both see the same machine state
-            t = time.perf_counter()
-            trainer.step()
-            ours.append(time.perf_counter() - t)
-            if torch_run:
-                t = time.perf_counter()
-                torch_run[0]()
-                theirs.append(time.perf_counter() - t)
-    flops = epoch_flops(len(x))
-    o = statistics.median(ours)
-    print(f"data: {source}; threads: {args.threads}; float32 matmul peak {peak:.1f} GFLOP/s\n")
-    print(f"{'engine':<22}{'s/epoch (median)':>18}{'GFLOP/s':>10}{'% of peak':>11}{'vs torch':>10}")
-    print("-" * 71)
-    t_med = statistics.median(theirs) if theirs else None
-    ratio = f"{o / t_med:.2f}x" if t_med else "n/a"
-    gflops = flops / o / 1e9
-    share = 100 * gflops / peak
-    print(f"{'nn_core (NumPy)':<22}{o:>18.3f}{gflops:>10.1f}{share:>10.0f}%{ratio:>10}")
-    if t_med:
-        print(
-            f"{'PyTorch CPU':<22}{t_med:>18.3f}{flops / t_med / 1e9:>10.1f}"
-            f"{100 * flops / t_med / 1e9 / peak:>10.0f}%{'1.00x':>10}"
-        )
-    else:
-        print("PyTorch not installed: pip install torch==2.13.0 (make bench does)")
+        for optimizer in ("sgd", "adam"):
+            ours, theirs = compare(x, y, optimizer, args.epochs, args.threads)
+            rows.append((f"nn_core, {optimizer}", statistics.median(ours)))
+            if theirs:
+                rows.append((f"PyTorch CPU, {optimizer}", statistics.median(theirs)))
+    print(f"data: {source}; batch 128; float32; BLAS threads: {args.threads}")
+    print(
+        f"float32 matmul peak: {peak:.1f} GFLOP/s; an epoch is {flops / 1e9:.1f} GFLOP "
+        "(3 x the forward pass)\n"
+    )
+    print(f"{'engine':<24}{'s/epoch (median)':>18}{'GFLOP/s':>10}{'% of peak':>11}{'vs torch':>10}")
+    print("-" * 73)
+    torch_time = {name.split(", ")[1]: t for name, t in rows if name.startswith("PyTorch")}
+    for name, t in rows:
+        gflops = flops / t / 1e9
+        ref = torch_time.get(name.split(", ")[1])
+        ratio = f"{t / ref:.2f}x" if ref else "n/a"
+        print(f"{name:<24}{t:>18.3f}{gflops:>10.1f}{100 * gflops / peak:>10.0f}%{ratio:>10}")
+    if not torch_time:
+        print("\nPyTorch is not installed: pip install torch==2.13.0 (make bench does)")
 
 
 if __name__ == "__main__":

@@ -39,9 +39,16 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
 
+    def __init__(self, learning_rate: float = 0.01) -> None:
+        super().__init__(learning_rate)
+        self._tmp: list[Array] = []
+
     def _update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        for p, g in zip(params, grads, strict=True):
-            p -= self.learning_rate * g
+        if not self._tmp:
+            self._tmp = [np.empty_like(p) for p in params]
+        for p, g, tmp in zip(params, grads, self._tmp, strict=True):
+            np.multiply(g, self.learning_rate, out=tmp)  # no fresh temporary per step
+            p -= tmp
 
 
 class Momentum(Optimizer):
@@ -85,11 +92,13 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         # Fold both bias corrections into one step size (Kingma & Ba, section 2).
         step = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        # Written as in-place passes over preallocated arrays: no temporaries per step.
         for p, g, m, v, tmp in zip(params, grads, self._m, self._v, self._tmp, strict=True):
-            m *= b1
-            m += (1 - b1) * g
-            np.multiply(g, g, out=tmp)
-            v *= b2
+            np.subtract(g, m, out=tmp)  # m += (1 - b1) (g - m)  ==  b1 m + (1 - b1) g
+            tmp *= 1 - b1
+            m += tmp
+            np.multiply(g, g, out=tmp)  # v += (1 - b2) (g^2 - v)
+            tmp -= v
             tmp *= 1 - b2
             v += tmp
             np.sqrt(v, out=tmp)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from nn_core.optimizers import SCHEDULES, Optimizer
 from nn_core.types import Array
 
 Augment = Callable[[Array, np.random.Generator], Array]
+SMALL_SET_BYTES = 1 << 20  # below this the whole set is reordered once per epoch
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Trainer:
         self.history: list[EpochReport] = []
         self._x_epoch: Array | None = None
         self._y_epoch: Array | None = None
+        self._xb: dict[int, Array] = {}
+        self._yb: dict[int, Array] = {}
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
@@ -106,16 +109,33 @@ class Trainer:
         self.optimizer.learning_rate = lr
 
     # ------------------------------------------------------------- training
-    def _shuffled(self) -> tuple[Array, Array]:
-        """The training set in a fresh random order, gathered once per epoch into buffers
-        kept between epochs; batches are then contiguous slices (no copy per batch)."""
-        if self._x_epoch is None or self._y_epoch is None:
-            self._x_epoch = np.empty_like(self.x_train)
-            self._y_epoch = np.empty_like(self.y_train)
-        order = self.rng.permutation(self.x_train.shape[0])
-        np.take(self.x_train, order, axis=0, out=self._x_epoch)
-        np.take(self.y_train, order, axis=0, out=self._y_epoch)
-        return self._x_epoch, self._y_epoch
+    def _batches(self, bs: int) -> Iterator[tuple[Array, Array]]:
+        """Shuffled batches, gathered into buffers kept between epochs.
+
+        Small sets are reordered once per epoch and sliced (one call instead of one per
+        batch: what matters for a 250-point playground); large sets are gathered batch by
+        batch, so each batch is still in cache when the matrix products read it.
+        """
+        n = self.x_train.shape[0]
+        order = self.rng.permutation(n)
+        if self.x_train.nbytes <= SMALL_SET_BYTES:
+            if self._x_epoch is None or self._y_epoch is None:
+                self._x_epoch = np.empty_like(self.x_train)
+                self._y_epoch = np.empty_like(self.y_train)
+            np.take(self.x_train, order, axis=0, out=self._x_epoch)
+            np.take(self.y_train, order, axis=0, out=self._y_epoch)
+            for start in range(0, n, bs):
+                yield self._x_epoch[start : start + bs], self._y_epoch[start : start + bs]
+            return
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            m = idx.shape[0]
+            if m not in self._xb:
+                self._xb[m] = np.empty((m, *self.x_train.shape[1:]), self.x_train.dtype)
+                self._yb[m] = np.empty((m, *self.y_train.shape[1:]), self.y_train.dtype)
+            np.take(self.x_train, idx, axis=0, out=self._xb[m])
+            np.take(self.y_train, idx, axis=0, out=self._yb[m])
+            yield self._xb[m], self._yb[m]
 
     def step(self) -> EpochReport:
         """Run one epoch whatever the state; return its report.
@@ -132,12 +152,10 @@ class Trainer:
         opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
         n = self.x_train.shape[0]
         bs = n if not self.batch_size else min(self.batch_size, n)
-        x_all, y_all = self._shuffled()
         params, grads = [net.flat_parameters], [net.flat_gradients]
         exact = self.exact_train_loss
         loss_sum = 0.0
-        for start in range(0, n, bs):
-            xb, yb = x_all[start : start + bs], y_all[start : start + bs]
+        for xb, yb in self._batches(bs):
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             loss = net.backprop(xb, yb, train=True, rng=self.rng, compute_loss=not exact)
