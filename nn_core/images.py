@@ -25,6 +25,7 @@ FIELD = 28
 CENTRE = (14.0, 14.0)  # target centre of mass (row, column), measured on MNIST
 STROKE_RATIO = 0.13  # pen width / longer side: gives MNIST's ~2 px strokes and ink
 WORK = 80  # working resolution (longer side) for rendering and thickening
+MAX_SEGMENTS = 400  # most pen segments rendered for one drawing
 INK_THRESHOLD = 0.1
 
 
@@ -167,30 +168,35 @@ def render_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> Array:
     scale = (WORK - pen) / span
     margin = pen
     size = np.ceil((hi - lo) * scale + 2 * margin).astype(int) + 1
-    segs = []
-    for s in pts:
-        p = (s - lo) * scale + margin
-        # drop points closer than half a pixel: they add segments, not shape
-        keep = (
-            np.r_[True, np.hypot(*np.diff(p, axis=0).T) > 0.5] if len(p) > 1 else np.array([True])
-        )
+    height, width = int(size[1]), int(size[0])
+    best = np.full((height, width), np.inf)
+    gy, gx = np.mgrid[0:height, 0:width] + 0.5
+    reach = pen / 2 + 1.0  # pixels farther than this from a segment get no ink from it
+    paths = [(s - lo) * scale + margin for s in pts]
+    lengths = [np.r_[0.0, np.cumsum(np.hypot(*np.diff(p, axis=0).T))] for p in paths]
+    # a point every 2 px of path (denser points add segments, not shape), and at most
+    # MAX_SEGMENTS in all, so even a frantic scribble renders in bounded time
+    step = max(2.0, sum(float(p[-1]) for p in lengths) / MAX_SEGMENTS)
+    for p, path in zip(paths, lengths, strict=True):
+        keep = np.r_[True, np.diff(np.floor(path / step)) > 0]
+        keep[-1] = True
         p = p[keep]
-        if len(p) == 1:
+        if len(p) == 1:  # a tap: a dot
             p = np.vstack([p, p])
-        segs.append(np.c_[p[:-1], p[1:]])
-    seg = np.concatenate(segs)  # (m, 4): x0, y0, x1, y1
-    gy, gx = np.mgrid[0 : size[1], 0 : size[0]]
-    px, py = gx.ravel()[:, None] + 0.5, gy.ravel()[:, None] + 0.5
-    best = np.full(px.shape[0], np.inf)
-    for start in range(0, len(seg), 64):
-        x0, y0, x1, y1 = (seg[start : start + 64, k][None, :] for k in range(4))
-        dx, dy = x1 - x0, y1 - y0
-        length2 = np.maximum(dx * dx + dy * dy, 1e-12)
-        t = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0, 1)
-        d = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy)).min(axis=1)
-        np.minimum(best, d, out=best)
-    ink = np.clip(pen / 2 - best + 0.5, 0, 1)
-    return ink.reshape(size[1], size[0])
+        coords = p.tolist()  # plain floats: scalar arithmetic on NumPy scalars is slow
+        for (x0, y0), (x1, y1) in zip(coords[:-1], coords[1:], strict=True):
+            # only the window around the segment: a few hundred pixels each
+            c0, c1 = int(max(min(x0, x1) - reach, 0)), int(min(max(x0, x1) + reach + 1, width))
+            r0, r1 = int(max(min(y0, y1) - reach, 0)), int(min(max(y0, y1) + reach + 1, height))
+            py, px = gy[r0:r1, c0:c1], gx[r0:r1, c0:c1]
+            dx, dy = x1 - x0, y1 - y0
+            t = (px - x0) * dx
+            t += (py - y0) * dy
+            t *= 1.0 / max(dx * dx + dy * dy, 1e-12)
+            np.clip(t, 0.0, 1.0, out=t)
+            d = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))
+            np.minimum(best[r0:r1, c0:c1], d, out=best[r0:r1, c0:c1])
+    return np.clip(pen / 2 - best + 0.5, 0, 1)
 
 
 def strokes_to_mnist(strokes: Sequence[Sequence[Sequence[float]]]) -> Array:
