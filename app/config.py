@@ -21,9 +21,13 @@ class Settings:
     )
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
     max_sessions: int = field(default_factory=lambda: _int("BACKPROP_MAX_SESSIONS", 32))
-    #: Worker threads that may train at the same moment (the capacity limiter).
-    train_threads: int = field(
-        default_factory=lambda: _int("BACKPROP_TRAIN_THREADS", max(2, os.cpu_count() or 2))
+    #: Worker threads that may train at the same moment (the capacity limiter).  One:
+    #: small networks are bound by Python, and threads fighting over the GIL cut the total
+    #: throughput and slow predictions (bench/bench_concurrency.py measures both).
+    train_threads: int = field(default_factory=lambda: _int("BACKPROP_TRAIN_THREADS", 1))
+    #: sys.setswitchinterval while serving, in seconds.
+    switch_interval: float = field(
+        default_factory=lambda: float(os.environ.get("BACKPROP_SWITCH_INTERVAL", "0.001"))
     )
     #: Extra origins allowed to open WebSockets (comma separated), e.g. behind a proxy.
     allowed_origins: tuple[str, ...] = field(

@@ -269,6 +269,13 @@ async function main() {
   if (readHash().problem) { state.set("problem", readHash().problem); $("problem").value = state.get("problem"); }
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
+  // plotly.js loads after this module: draw what arrived meanwhile once it is there
+  whenPlotly(() => { boundary.draw(); if (boundary.lastBlocks) boundary.render(boundary.lastBlocks); losses.draw(); });
+}
+
+function whenPlotly(fn) {
+  if (window.Plotly) fn();
+  else window.addEventListener("load", fn, { once: true });
 }
 
 main();
