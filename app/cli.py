@@ -26,25 +26,58 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
-        import uvicorn
-
-        from app.config import Settings
-
-        uvicorn.run(
-            "app.main:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            ws_max_size=Settings().max_message_bytes,
-            workers=1,
-            log_level="info",
-        )
+        serve_app(args.host, args.port)
     else:
         from app.train_mnist import train_shipped_model
 
         train_shipped_model(
             args.epochs, args.seed, args.out, augment=not args.no_augment, stream=sys.stderr
         )
+
+
+def serve_app(host: str, port: int) -> None:
+    """Serve with one uvicorn worker; on SIGTERM/SIGINT, sessions first get a last status."""
+    import asyncio
+    import functools
+    from types import FrameType
+
+    import uvicorn
+
+    from app.config import Settings
+    from app.main import create_app
+
+    settings = Settings()
+    app = create_app(settings)
+    state = app.state.backprop
+
+    class Server(uvicorn.Server):
+        draining = False
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.draining or state.sessions == 0 or state.loop is None:
+                super().handle_exit(sig, frame)
+                return
+            self.draining = True
+            state.begin_shutdown()
+            finish = functools.partial(uvicorn.Server.handle_exit, self, sig, frame)
+            state.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.drain(finish)))
+
+        async def drain(self, finish: functools.partial[None]) -> None:
+            for _ in range(30):  # up to 3 s for sessions to say goodbye and close
+                if state.sessions == 0:
+                    break
+                await asyncio.sleep(0.1)
+            finish()
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws_max_size=settings.max_message_bytes,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )
+    Server(config).run()
 
 
 if __name__ == "__main__":

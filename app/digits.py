@@ -65,6 +65,8 @@ def explain(exc: ValidationError) -> tuple[str, str]:
         "model": "must be a model name of at most 40 characters",
     }
     if err["type"] == "extra_forbidden":
+        if not field.strip() or len(field) > 40:
+            return "body", f"has an unknown field {field[:40]!r}"
         return field, "is not a known field"
     if err["type"] == "value_error":
         head, _, rest = msg.partition(": ")

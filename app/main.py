@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Training threads hold the GIL between NumPy calls; a shorter switch interval
         # lets the event loop and predictions in sooner (measured: bench_concurrency.py).
         sys.setswitchinterval(settings.switch_interval)
+        state: AppState = app.state.backprop
+        state.loop, state.stopping = asyncio.get_running_loop(), asyncio.Event()
         yield
 
     app = FastAPI(

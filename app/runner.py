@@ -11,6 +11,7 @@ the task group cancels the other: run state dies with its socket.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -20,12 +21,15 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.config import Settings
 from app.run import PlaygroundRun, progress_event
 from app.schemas import BadRequest, Item, SaveRequest, SetRequest, parse_request
 
 log = logging.getLogger("backprop_lab.session")
+# What a send raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
+GONE = (WebSocketDisconnect, WebSocketDisconnected, OSError)
 SendJSON = Callable[[dict[str, Any]], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
@@ -46,7 +50,10 @@ class Session:
         parse: Parse = parse_request,
         build: Callable[[Any], Any] = PlaygroundRun,
         save: SaveModel | None = None,
+        stopping: asyncio.Event | None = None,
+        close: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
+        self.stopping, self.close = stopping, close
         self.parse, self.build, self.save = parse, build, save
         self.send_json = send_json
         self.send_bytes = send_bytes
@@ -65,8 +72,25 @@ class Session:
                 await self.listen(receive, send)
                 tg.cancel_scope.cancel()
 
+            async def watch_shutdown(stopping: asyncio.Event) -> None:
+                await stopping.wait()
+                epoch = self.run.trainer.epoch if self.run is not None else 0
+                await self.send_json(
+                    {
+                        "type": "status",
+                        "state": "stopped",
+                        "epoch": epoch,
+                        "message": "the server is shutting down; this run ends here",
+                    }
+                )
+                if self.close is not None:
+                    await self.close(1001)  # going away
+                tg.cancel_scope.cancel()
+
             tg.start_soon(listen)
             tg.start_soon(self.train_loop, recv)
+            if self.stopping is not None:
+                tg.start_soon(watch_shutdown, self.stopping)
 
     async def listen(self, receive: Receive, queue: MemoryObjectSendStream[Item]) -> None:
         async with queue:
@@ -106,6 +130,8 @@ class Session:
                         except anyio.EndOfStream:
                             return
                         await self.apply(item)
+                except GONE:
+                    raise  # the client went away: the session ends
                 except Exception as exc:  # a bug must not take the session (or its run) down
                     log.exception("session error")
                     if self.run is not None:

@@ -198,6 +198,10 @@ def _explain(loc: Sequence[int | str], err_type: str, msg: str) -> tuple[str, st
     if field in LIMITS:
         return field, _range(field)
     if err_type == "extra_forbidden":
+        if not field.strip() or len(field) > 40:
+            return "config" if "config" in [str(p) for p in loc] else "message", (
+                f"has an unknown setting {field[:40]!r}"
+            )
         return field, "is not a known setting"
     if err_type in ("literal_error", "enum"):
         return field, msg.replace("Input should be", "must be")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -60,11 +62,33 @@ async def predict_digit(request: Request) -> Any:
         return error(422, "model", str(exc))
     except ModelNotFound:
         return error(404, "model", f"no model named {name!r}; see GET /api/models")
+    except (ModelFileError, OSError) as exc:
+        return error(422, "model", f"model {name!r} cannot be used: {exc}")
     try:
         x = await anyio.to_thread.run_sync(to_input, req)
     except ImageError as exc:
         return error(422, "image", str(exc))
     return await anyio.to_thread.run_sync(predict, model, x)
+
+
+@router.get("/api/stats")
+async def stats(request: Request) -> dict[str, Any]:
+    """Live training sessions, threads and resident memory of this process."""
+    state: AppState = request.app.state.backprop
+    return {
+        "sessions": state.sessions,
+        "max_sessions": state.settings.max_sessions,
+        "threads": threading.active_count(),
+        "rss_mb": round(_rss_bytes() / 1e6, 1),
+    }
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 @router.get("/api/models")
@@ -100,6 +124,3 @@ def dataset_samples() -> dict[str, Any]:
         x, y = make_dataset(name, 120, 0.0, np.random.default_rng(0), 3)
         out[name] = np.round(np.c_[x, y], 2).tolist()
     return out
-
-
-__all__ = ["router", "ModelFileError"]

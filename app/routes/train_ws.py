@@ -60,8 +60,17 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
+    async def close(code: int) -> None:
+        await websocket.close(code=code)
+
     session = Session(
-        websocket.send_json, websocket.send_bytes, state.settings, state.limiter, **session_options
+        websocket.send_json,
+        websocket.send_bytes,
+        state.settings,
+        state.limiter,
+        stopping=state.stopping,
+        close=close,
+        **session_options,
     )
     try:
         await session.serve(receive)
