@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint types pytest bench docker model clean
+.PHONY: run test lint types pytest bench docker model screenshots fuzz-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ test: lint types pytest
 
 bench: $(STAMP)
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; echo; done
+
+screenshots: $(STAMP)
+	@SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k "play_trains or off_centre"
+
+fuzz-long: $(STAMP)
+	@FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/app/test_fuzz.py
 
 model: $(STAMP)
 	@$(VENV)/bin/backprop-lab train-mnist

@@ -25,6 +25,7 @@ function setError(text) { $("train-error").textContent = text || ""; }
 
 const socket = new TrainSocket("/ws/mnist", {
   ready(msg) {
+    $("train-empty").hidden = true;
     names = msg.classes;
     history = { epochs: [], train: [], test: [], acc: [] };
     $("train-status").textContent = `Training ${msg.layers.join("-")} (${msg.n_parameters.toLocaleString()} weights) on ${msg.n_train.toLocaleString()} images…`;
