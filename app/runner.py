@@ -151,11 +151,16 @@ class Session:
     async def train_chunk(self) -> None:
         run = self.run
         assert run is not None
-        reports = await self.in_thread(run.chunk, self.settings.chunk_seconds)
+        # Train until the next frame is due (at most chunk_seconds), so chunks and frames
+        # stay in step: one frame per chunk, max_fps of them a second.
+        interval = 1.0 / self.settings.max_fps
+        due = self._last_frame + interval - time.monotonic() - 0.002
+        budget = min(self.settings.chunk_seconds, max(0.005, due))
+        reports = await self.in_thread(run.chunk, budget)
         if reports:
             await self.send_json(progress_event(reports))
         now = time.monotonic()
-        if now - self._last_frame >= 1.0 / self.settings.max_fps or run.state != "running":
+        if now - self._last_frame >= 0.9 * interval or run.state != "running":
             await self.send_frame()
         if run.state != "running":
             await self.send_status()

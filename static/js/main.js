@@ -54,7 +54,7 @@ const handlers = {
     $("train-loss").textContent = $("test-loss").textContent = $("accuracy").textContent = "–";
     boundary.setData(msg);
     const hidden = msg.layers.slice(1, -1);
-    diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1]);
+    diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
     const multi = msg.n_classes > 2;
     $("legend-lo").textContent = msg.problem === "regression" ? "−1" : multi ? "" : "class 0";
@@ -215,11 +215,11 @@ function wire() {
   });
   $("add-layer").addEventListener("click", () => {
     const h = state.get("hidden_layers");
-    if (h.length < 8) { state.set("hidden_layers", [...h, h.length ? h[h.length - 1] : 2]); start(); }
+    if (h.length < 8) { diagram.onLayers([...h, h.length ? h[h.length - 1] : 2]); }
   });
   $("remove-layer").addEventListener("click", () => {
     const h = state.get("hidden_layers");
-    if (h.length) { state.set("hidden_layers", h.slice(0, -1)); start(); }
+    if (h.length) { diagram.onLayers(h.slice(0, -1)); }
   });
   $("show-test").addEventListener("change", (e) => boundary.setOptions({ showTest: e.target.checked }));
   $("discretize").addEventListener("change", (e) => boundary.setOptions({ discretize: e.target.checked }));
@@ -252,6 +252,8 @@ async function main() {
   options = await (await fetch("/api/options")).json();
   const fill = (id, values) => { for (const v of values) $(id).append(new Option(v.replaceAll("_", " "), v)); };
   fill("activation", options.activations);
+  $("activation").append(new Option("per layer", "", false, false));
+  $("activation").lastChild.disabled = true;
   fill("optimizer", options.optimizers);
   for (const name of [...Object.keys(options.datasets), "custom"]) $("dataset").append(new Option(NAMES[name] || name, name));
   for (const [key, p] of Object.entries(options.presets)) $("preset").append(new Option(p.title, key));
@@ -260,7 +262,19 @@ async function main() {
   diagram = new NetworkDiagram($("network"), {
     labels: options.features,
     onFeatures: (f) => { state.set("features", f); start(); },
-    onLayers: (h) => { state.set("hidden_layers", h); start(); },
+    activations: options.activations,
+    onLayers: (h) => {
+      const act = state.get("activation");
+      // a per-layer list follows the layers: the last one's activation for a new layer
+      if (Array.isArray(act)) state.set("activation", h.map((_, i) => act[Math.min(i, act.length - 1)]));
+      state.set("hidden_layers", h);
+      start();
+    },
+    onActivation: (a) => {
+      state.set("activation", a);
+      $("activation").value = Array.isArray(a) ? "" : a;
+      start();
+    },
   });
   datasetThumbs();
   paintThumbs();

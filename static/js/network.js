@@ -5,7 +5,7 @@ import { BLUE, ORANGE } from "./charts.js";
 const FEATURE_NAMES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"];
 const SIZE = 40;   // neuron box, px
 const GAP = 14;    // vertical gap between neurons
-const TOP = 46;    // room for the layer controls
+const TOP = 68;    // room for the layer controls
 const SVGNS = "http://www.w3.org/2000/svg";
 
 // 256-entry lookup from a quantised value to the diverging colour scale.
@@ -37,7 +37,9 @@ export function paintGrid(canvas, data, offset, side) {
 }
 
 export class NetworkDiagram {
-  constructor(el, { labels, onFeatures, onLayers }) {
+  constructor(el, { labels, activations, onFeatures, onLayers, onActivation }) {
+    this.activations = activations;
+    this.onActivation = onActivation;
     this.el = el;
     this.labels = labels;
     this.onFeatures = onFeatures;
@@ -45,7 +47,9 @@ export class NetworkDiagram {
     this.sizes = [];
   }
 
-  build(features, hidden, nOut) {
+  // activation: one name for every hidden layer, or a list with one per layer
+  build(features, hidden, nOut, activation) {
+    this.activation = activation;
     this.features = features;
     this.hidden = hidden;
     this.nOut = nOut;
@@ -153,7 +157,18 @@ export class NetworkDiagram {
     }
     const label = document.createElement("span");
     label.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
-    box.append(buttons, label);
+    const select = document.createElement("select");
+    select.className = "layer-activation";
+    select.setAttribute("aria-label", `Activation of layer ${layer + 1}`);
+    select.title = "This layer's activation (the Activation menu sets every layer)";
+    for (const name of this.activations) select.append(new Option(name.replace("_", " "), name));
+    select.value = Array.isArray(this.activation) ? this.activation[layer] : this.activation;
+    select.addEventListener("change", () => {
+      const per = this.hidden.map((_, i) => (Array.isArray(this.activation) ? this.activation[i] : this.activation));
+      per[layer] = select.value;
+      this.onActivation(per.every((a) => a === per[0]) ? per[0] : per);
+    });
+    box.append(buttons, label, select);
     this.el.append(box);
   }
 
