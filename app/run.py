@@ -163,6 +163,10 @@ class PlaygroundRun:
         scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
         views.append(inputs / scale)  # features shown on their own scale
         views.extend(thumbs[1:-1])
+        out_view = thumbs[-1]
+        if net.output_activation in ("sigmoid", "softmax"):
+            out_view = 2 * out_view - 1  # probabilities on the same -1..1 scale
+        views.append(out_view)
         cols = np.concatenate(views, axis=1).T  # (neurons, 256)
         blocks.append(
             (

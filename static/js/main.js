@@ -55,6 +55,7 @@ const handlers = {
     boundary.setData(msg);
     const hidden = msg.layers.slice(1, -1);
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
+    $("activation").value = Array.isArray(msg.config.activation) ? "" : msg.config.activation;
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
     const multi = msg.n_classes > 2;
     $("legend-lo").textContent = msg.problem === "regression" ? "−1" : multi ? "" : "class 0";

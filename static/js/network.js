@@ -177,16 +177,13 @@ export class NetworkDiagram {
     const thumbs = blocks.neurons;
     const side = thumbs.shape[1];
     let k = 0;
-    // thumbnails: active inputs, then hidden neurons (the output shows in the big chart)
-    for (let l = 0; l < this.nodes.length - 1; l++) {
+    // thumbnails: active inputs, hidden neurons, then the output units
+    for (let l = 0; l < this.nodes.length; l++) {
       for (const node of this.nodes[l]) {
         if (k < thumbs.shape[0]) paintGrid(node.canvas, thumbs.data, k * side * side, side);
         k++;
       }
     }
-    const out = blocks.output;
-    const outNodes = this.nodes[this.nodes.length - 1];
-    if (out && outNodes.length === 1) this.paintOutput(outNodes[0].canvas, out);
     const w = blocks.weights.data;
     let maxAbs = 1e-6;
     for (const v of w) maxAbs = Math.max(maxAbs, Math.abs(v));
@@ -209,17 +206,5 @@ export class NetworkDiagram {
         node.bias.style.opacity = String(Math.min(1, 0.25 + Math.abs(v)));
       }
     }
-  }
-
-  paintOutput(canvas, out) {
-    const [rows, cols] = out.shape;
-    const side = 16;
-    const sample = new Uint8Array(side * side);
-    for (let r = 0; r < side; r++) {
-      for (let c = 0; c < side; c++) {
-        sample[r * side + c] = out.data[Math.floor(((r + 0.5) * rows) / side) * cols + Math.floor(((c + 0.5) * cols) / side)];
-      }
-    }
-    paintGrid(canvas, sample, 0, side);
   }
 }

@@ -46,7 +46,7 @@ def test_frames_are_binary_with_grid_thumbnails_and_weights(client: TestClient) 
         header, blocks = next_frame(ws)
         assert header["grid"] == 40 and blocks["output"].shape == (40, 40)
         assert blocks["output"].dtype == np.uint8
-        assert blocks["neurons"].shape == (3 + 3 + 5, 16, 16)
+        assert blocks["neurons"].shape == (3 + 3 + 5 + 1, 16, 16)
         assert blocks["weights"].shape == (3 * 3 + 3 * 5 + 5 * 1,)
         assert blocks["biases"].shape == (3 + 5 + 1,)
 

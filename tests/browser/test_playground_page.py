@@ -154,3 +154,14 @@ def test_own_points_by_clicking(page: Any, live_server: str) -> None:
     )
     page.get_by_role("button", name="Play").click()
     wait_epoch(page, 20)
+
+
+def test_each_layer_can_have_its_own_activation(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/#hidden_layers=4,3&activation=tanh")
+    page.wait_for_function("() => document.querySelectorAll('.neuron.hidden').length === 7")
+    page.get_by_label("Activation of layer 2").select_option("relu")
+    page.wait_for_function("() => location.hash.includes('activation=tanh,relu')")
+    assert page.get_by_label("Activation", exact=True).input_value() == ""  # "per layer"
+    page.get_by_label("Activation", exact=True).select_option("sigmoid")
+    page.wait_for_function("() => location.hash.includes('activation=sigmoid&')")
+    assert page.get_by_label("Activation of layer 1").input_value() == "sigmoid"
