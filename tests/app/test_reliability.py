@@ -110,9 +110,8 @@ def test_disconnect_storm_leaves_nothing_behind(server: Server) -> None:
     assert after["sessions"] == 0
     assert after["threads"] <= base["threads"] + 2
     growth = after["rss_mb"] - base["rss_mb"]
-    print(
-        f"disconnect storm: rss growth {growth:.1f} MB, threads {base['threads']} -> {after['threads']}"
-    )
+    threads = f"{base['threads']} -> {after['threads']}"
+    print(f"disconnect storm: rss growth {growth:.1f} MB, threads {threads}")
     assert growth < 20
     time.sleep(1.0)  # every run stopped: the CPU goes back to idle
     cpu = server.cpu_seconds()
