@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from app.run import TrainerRun
 from app.schemas import Strict
 from nn_core import mnist
 from nn_core.images import random_affine
@@ -158,7 +159,7 @@ def metadata(cfg: MnistConfig, trainer: Trainer) -> dict[str, Any]:
     }
 
 
-class MnistRun:
+class MnistRun(TrainerRun):
     """One MNIST training run for the digits page (same interface as PlaygroundRun)."""
 
     def __init__(self, cfg: MnistConfig) -> None:
@@ -167,27 +168,8 @@ class MnistRun:
         self.trainer = build_trainer(cfg, self.digits)
         self.network = self.trainer.network
 
-    @property
-    def state(self) -> str:
-        return self.trainer.state
-
     def chunk(self, budget_s: float) -> list[EpochReport]:
-        return self.trainer.train_for(budget_s, max_epochs=1)
-
-    def step(self) -> EpochReport:
-        state = self.trainer.state
-        report = self.trainer.step()
-        if self.trainer.state == "running":
-            self.trainer.state = state
-        return report
-
-    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
-        if learning_rate is not None:
-            self.trainer.set_learning_rate(learning_rate)
-        if rate is not None:
-            self.network.regularizer.rate = rate
-        if batch is not None:
-            self.trainer.batch_size = batch
+        return self.trainer.train_for(budget_s, max_epochs=1)  # an MNIST epoch is a chunk
 
     def ready_event(self) -> dict[str, Any]:
         return {

@@ -31,7 +31,38 @@ def output_for(problem: str, n_classes: int) -> tuple[str, str, int]:
     return "sigmoid", "bce", 1
 
 
-class PlaygroundRun:
+class TrainerRun:
+    """What the session runner drives: a trainer and its network (subclasses add the data
+    and their wire views: ``ready_event``, ``frame``, ``status_extra``)."""
+
+    trainer: Trainer
+    network: Network
+
+    @property
+    def state(self) -> str:
+        return self.trainer.state
+
+    def chunk(self, budget_s: float) -> list[EpochReport]:
+        return self.trainer.train_for(budget_s)
+
+    def step(self) -> EpochReport:
+        state = self.trainer.state
+        report = self.trainer.step()
+        if self.trainer.state == "running":  # stepping keeps a paused run paused
+            self.trainer.state = state
+        return report
+
+    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
+        """Live changes, applied from the next batch on."""
+        if learning_rate is not None:
+            self.trainer.set_learning_rate(learning_rate)
+        if rate is not None:
+            self.network.regularizer.rate = rate
+        if batch is not None:
+            self.trainer.batch_size = batch
+
+
+class PlaygroundRun(TrainerRun):
     """Everything one session trains, and its wire views (ready event, frames, export)."""
 
     def __init__(self, cfg: TrainConfig) -> None:
@@ -98,29 +129,6 @@ class PlaygroundRun:
         if self.problem == "classification" and self.n_classes > 2:
             return np.eye(self.n_classes, dtype=np.float32)[y]
         return y.reshape(-1, 1).astype(np.float32)
-
-    # ----------------------------------------------------------- training
-    @property
-    def state(self) -> str:
-        return self.trainer.state
-
-    def chunk(self, budget_s: float) -> list[EpochReport]:
-        return self.trainer.train_for(budget_s)
-
-    def step(self) -> EpochReport:
-        state = self.trainer.state
-        report = self.trainer.step()
-        if self.trainer.state == "running":  # stepping keeps a paused run paused
-            self.trainer.state = state
-        return report
-
-    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
-        if learning_rate is not None:
-            self.trainer.set_learning_rate(learning_rate)
-        if rate is not None:
-            self.network.regularizer.rate = rate
-        if batch is not None:
-            self.trainer.batch_size = batch
 
     # --------------------------------------------------------- wire views
     def ready_event(self) -> dict[str, Any]:
