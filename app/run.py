@@ -85,9 +85,9 @@ class PlaygroundRun(TrainerRun):
             y = np.clip(y, 0, 5)
             self.n_classes = max(2, int(y.max()) + 1)
         else:
-            y = y.astype(np.float64)
-            if cfg.dataset != "custom" and not np.issubdtype(y.dtype, np.floating):
+            if y.dtype.kind in "iu":  # classes asked as regression: 0, 1, ... -> -1, +1, ...
                 y = y * 2.0 - 1.0
+            y = y.astype(np.float64)
             self.n_classes = 0
         self.x_train, self.y_train, self.x_test, self.y_test = train_test_split(
             x, y, cfg.train_ratio, rng

@@ -207,11 +207,13 @@ export class LossChart {
     const layout = {
       margin: { l: 40, r: hasAcc ? 40 : 8, t: 4, b: 28 }, height: 170,
       legend: { orientation: "h", y: 1.18, x: 0, font: { size: 11 } },
-      xaxis: { title: { text: "" }, rangemode: "tozero", fixedrange: true },
-      yaxis: { rangemode: "tozero", fixedrange: true, tickformat: ".2f" },
+      xaxis: { title: { text: "" }, rangemode: "tozero", fixedrange: true, visible: this.epochs.length > 0 },
+      yaxis: { rangemode: "tozero", fixedrange: true, tickformat: ".2f", visible: this.epochs.length > 0 },
       yaxis2: { overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", fixedrange: true, showgrid: false, visible: hasAcc },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "x unified",
       datarevision: this.epochs.length,
+      annotations: this.epochs.length ? [] : [{ text: "Press play: the loss of every epoch appears here",
+        showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#5f6b7a", size: 12 } }],
     };
     Plotly.react(this.el, data, layout, { displayModeBar: false, responsive: true });
   }

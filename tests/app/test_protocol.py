@@ -233,3 +233,17 @@ def test_oversized_messages_are_refused_before_parsing(settings: Settings) -> No
         ws.send_text('{"type": "start", "config": {"points": [' + "[1,1,1]," * 500 + "[1,1,1]]}}")
         err = next_json(ws, "error")
         assert err["field"] == "message" and "1000 bytes" in err["message"]
+
+
+def test_a_classification_set_can_be_posed_as_regression(client: TestClient) -> None:
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json(
+            {
+                "type": "start",
+                "config": {"dataset": "xor", "problem": "regression", "max_epochs": 2},
+            }
+        )
+        ready = next_json(ws, "ready")
+        assert ready["problem"] == "regression" and ready["loss"] == "mse"
+        assert {p[2] for p in ready["train_points"]} == {-1.0, 1.0}
+        assert collect(ws, "done")[-1]["state"] == "done"
