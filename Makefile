@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint types pytest bench docker model screenshots fuzz-long clean
+.PHONY: run test lint types pytest bench docker model screenshots fuzz-long load-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	@SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k "play_trains or off_centre"
+
+load-long: $(STAMP)
+	@LOAD_SECONDS=60 $(PY) -m pytest -q -s tests/app/test_reliability.py -k 32_sessions
 
 fuzz-long: $(STAMP)
 	@FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/app/test_fuzz.py
