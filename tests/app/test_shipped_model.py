@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from app.models import DEFAULT_MODEL, SHIPPED_DIR
 from nn_core import Network
 from nn_core.metrics import accuracy
@@ -15,3 +17,20 @@ def test_shipped_model_reaches_98_percent_held_out() -> None:
     assert acc >= 0.98
     assert meta["accuracy"] == acc  # the recorded figure is the real one
     assert net.sizes == [784, 256, 128, 10] and "train-mnist" in meta["recipe"]
+
+
+def test_the_same_digit_drawn_any_size_or_pen_gets_the_same_label() -> None:
+    from nn_core.images import normalize_image, strokes_to_mnist
+    from tests.core.test_images import FOUR, SEVEN, _draw
+
+    net = Network.load(SHIPPED_DIR / f"{DEFAULT_MODEL}.npz")
+    for strokes, label in ((SEVEN, 7), (FOUR, 4)):
+        inputs = [
+            strokes_to_mnist(strokes),
+            strokes_to_mnist([[[x * 0.1 + 900, y * 0.1 + 5] for x, y in s] for s in strokes]),
+            normalize_image(_draw(strokes, 400, 3.0, (30, 40), pen=3)),  # thin pen, big
+            normalize_image(_draw(strokes, 400, 3.0, (30, 40), pen=30)),  # thick pen
+            normalize_image(_draw(strokes, 400, 0.5, (300, 20), pen=4)),  # tiny, in a corner
+        ]
+        labels = net.predict(np.stack([i.ravel() for i in inputs]))
+        assert labels.tolist() == [label] * len(inputs)
