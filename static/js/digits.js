@@ -108,13 +108,9 @@ function classNames() {
   return info?.classes || ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 }
 
-function show(body) {
+function drawBars(p, label) {
   const names = classNames();
-  const p = body.probabilities;
-  $("prediction").textContent = names[body.label];
-  $("prediction").style.fontSize = names[body.label].length > 2 ? "28px" : "";
-  $("confidence").textContent = `${(100 * p[body.label]).toFixed(1)} % sure`;
-  const colors = p.map((_, i) => (i === body.label ? "#0877bd" : "#b9c6d3"));
+  const colors = p.map((_, i) => (i === label ? "#0877bd" : "#b9c6d3"));
   Plotly.react($("probabilities"), [{
     type: "bar", x: names, y: p, marker: { color: colors },
     hovertemplate: "%{x}: %{y:.1%}<extra></extra>",
@@ -122,6 +118,15 @@ function show(body) {
     margin: { l: 36, r: 8, t: 8, b: 30 }, height: 220, yaxis: { range: [0, 1], tickformat: ".0%", fixedrange: true },
     xaxis: { type: "category", fixedrange: true }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
   }, { displayModeBar: false, responsive: true });
+}
+
+function show(body) {
+  const names = classNames();
+  const p = body.probabilities;
+  $("prediction").textContent = names[body.label];
+  $("prediction").style.fontSize = names[body.label].length > 2 ? "28px" : "";
+  $("confidence").textContent = `${(100 * p[body.label]).toFixed(1)} % sure`;
+  drawBars(p, body.label);
   const seen = $("seen").getContext("2d");
   const img = seen.createImageData(28, 28);
   body.input.forEach((v, i) => {
@@ -150,7 +155,7 @@ function show(body) {
 function showEmpty() {
   $("prediction").textContent = "";
   $("confidence").textContent = "Draw in the box";
-  Plotly.purge?.($("probabilities"));
+  if (window.Plotly) drawBars(new Array(10).fill(0), -1);
   $("seen").getContext("2d").clearRect(0, 0, 28, 28);
   $("activations").replaceChildren();
 }
@@ -181,3 +186,6 @@ function showModelInfo() {
 window.addEventListener("models-changed", (ev) => loadModels(ev.detail));
 paint();
 loadModels();
+// plotly.js loads after this module: draw the empty bars once it is there
+if (window.Plotly) showEmpty();
+else window.addEventListener("load", showEmpty, { once: true });
