@@ -208,6 +208,12 @@ function wire() {
     socket.send({ type: running ? "resume" : "pause" });
   });
   $("step").addEventListener("click", () => { setPlaying(false); socket.send({ type: "step" }); });
+  // keyboard: space plays/pauses, "s" steps (not while typing in a field)
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("input, select, textarea, button, [role=switch]") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === " ") { e.preventDefault(); $("play").click(); }
+    else if (e.key === "s") $("step").click();
+  });
   $("reset").addEventListener("click", () => { setPlaying(false); setAlert(""); socket.send({ type: "reset" }); });
   $("regenerate").addEventListener("click", () => {
     state.set("seed", Math.floor(Math.random() * 1e6));
