@@ -165,3 +165,13 @@ def test_each_layer_can_have_its_own_activation(page: Any, live_server: str) -> 
     page.get_by_label("Activation", exact=True).select_option("sigmoid")
     page.wait_for_function("() => location.hash.includes('activation=sigmoid&')")
     assert page.get_by_label("Activation of layer 1").input_value() == "sigmoid"
+
+
+def test_space_plays_and_pauses(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    page.locator("body").press(" ")
+    assert page.get_by_role("button", name="Pause").is_visible()
+    wait_epoch(page, 5)
+    page.locator("body").press(" ")
+    assert page.get_by_role("button", name="Play").is_visible()
