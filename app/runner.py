@@ -136,12 +136,8 @@ class Session:
                     log.exception("session error")
                     if self.run is not None:
                         self.run.trainer.pause()
-                    await self.send_json(
-                        {
-                            "type": "error",
-                            "field": "server",
-                            "message": f"internal error ({type(exc).__name__}); the run is paused",
-                        }
+                    await self.error(
+                        "server", f"internal error ({type(exc).__name__}); the run is paused"
                     )
 
     # --------------------------------------------------------------- training
@@ -175,6 +171,10 @@ class Session:
         else:
             await self.send_json(frame)
 
+    async def error(self, field: str, message: str) -> None:
+        """Tell the client a request could not be used; nothing changed."""
+        await self.send_json({"type": "error", "field": field, "message": message})
+
     async def send_status(self) -> None:
         assert self.run is not None
         await self.send_json(
@@ -193,14 +193,7 @@ class Session:
         elif item.type == "start":
             await self.start(item, "paused" if getattr(item, "paused", False) else "running")
         elif self.run is None:
-            field = "type"
-            await self.send_json(
-                {
-                    "type": "error",
-                    "field": field,
-                    "message": f"{item.type} needs a run: send start first",
-                }
-            )
+            await self.error("type", f"{item.type} needs a run: send start first")
         elif isinstance(item, SetRequest):
             self.run.set(item.learning_rate, item.regularization_rate, item.batch_size)
             await self.send_json({"type": "set", **item.model_dump(exclude_none=True)})
@@ -211,18 +204,12 @@ class Session:
 
     async def save_model(self, name: str) -> None:
         if self.save is None or not hasattr(self.run, "save"):
-            await self.send_json(
-                {
-                    "type": "error",
-                    "field": "type",
-                    "message": "save is for MNIST runs on the digits page",
-                }
-            )
+            await self.error("type", "save is for MNIST runs on the digits page")
             return
         try:
             meta = await self.in_thread(self.save, self.run, name)
         except (ValueError, OSError) as exc:
-            await self.send_json({"type": "error", "field": "name", "message": str(exc)})
+            await self.error("name", str(exc))
             return
         await self.send_json({"type": "saved", "name": name, "metadata": meta})
 
@@ -236,7 +223,7 @@ class Session:
         except ValueError as exc:  # a config the core refuses ("field: message" or prose)
             head, _, rest = str(exc).partition(": ")
             field, message = (head, rest) if rest and " " not in head else ("config", str(exc))
-            await self.send_json({"type": "error", "field": field, "message": message})
+            await self.error(field, message)
             return
         self.run, self.config_request = run, request
         run.trainer.state = state
@@ -251,13 +238,7 @@ class Session:
             run.trainer.pause()
         elif kind == "resume":
             if run.state == "diverged":
-                await self.send_json(
-                    {
-                        "type": "error",
-                        "field": "type",
-                        "message": "the run diverged: reset it (or lower the learning rate)",
-                    }
-                )
+                await self.error("type", "the run diverged: reset it (or lower the learning rate)")
                 return
             if run.state == "done":
                 run.trainer.max_epochs = None  # play on past the limit
@@ -265,13 +246,7 @@ class Session:
             run.trainer.resume()
         elif kind == "step":
             if run.state == "diverged":
-                await self.send_json(
-                    {
-                        "type": "error",
-                        "field": "type",
-                        "message": "the run diverged: reset it first",
-                    }
-                )
+                await self.error("type", "the run diverged: reset it first")
                 return
             run.trainer.pause()
             report = await self.in_thread(run.step)
@@ -296,13 +271,7 @@ class Session:
             return
         elif kind == "export":
             if not hasattr(run, "export"):
-                await self.send_json(
-                    {
-                        "type": "error",
-                        "field": "type",
-                        "message": "export is for playground runs; save this one",
-                    }
-                )
+                await self.error("type", "export is for playground runs; save this one")
                 return
             exported = await self.in_thread(run.export)
             await self.send_json(
