@@ -87,4 +87,72 @@ PRESETS: dict[str, dict[str, Any]] = {
             "batch_size": 10,
         },
     },
+    "vanishing_gradients": {
+        "title": "Backprop: vanishing gradients",
+        "about": "Six sigmoid layers of 8. Turn on Show gradients and watch Training health: "
+        "each sigmoid multiplies the gradient by at most 0.25, so layer 1 gets a tiny "
+        "fraction of the output layer's gradient and its links stay pale.",
+        "config": {
+            "dataset": "circle",
+            "hidden_layers": [8, 8, 8, 8, 8, 8],
+            "activation": "sigmoid",
+            "init": "xavier",
+            "learning_rate": 0.03,
+            "optimizer": "sgd",
+            "batch_size": 10,
+            "noise": 0.0,
+            "seed": 0,
+        },
+    },
+    "dead_relus": {
+        "title": "Backprop: dead ReLUs",
+        "about": "XOR with 2-3-1 relu at learning rate 0.7, seed 3. Within five epochs one "
+        "unit is pushed below zero on every training point: its badge says dead, its links "
+        "get no gradient, and lowering the rate cannot revive it. Reset at 0.1 to compare.",
+        "config": {
+            "dataset": "xor",
+            "hidden_layers": [3],
+            "activation": "relu",
+            "init": "xavier",
+            "learning_rate": 0.7,
+            "optimizer": "sgd",
+            "batch_size": 10,
+            "noise": 0.0,
+            "seed": 3,
+        },
+    },
+    "learning_rate_too_high": {
+        "title": "Backprop: learning rate too high",
+        "about": "The default network at learning rate 3. Watch the update-to-weight ratio in "
+        "Training health leave the healthy band near 0.001 and the loss jump about; then "
+        "type 0.03 and Reset.",
+        "config": {
+            "dataset": "circle",
+            "hidden_layers": [4, 2],
+            "activation": "tanh",
+            "init": "xavier",
+            "learning_rate": 3.0,
+            "optimizer": "sgd",
+            "batch_size": 10,
+            "noise": 0.0,
+            "seed": 0,
+        },
+    },
+    "he_vs_xavier": {
+        "title": "Backprop: He vs Xavier",
+        "about": "Five relu layers of 8 started with Xavier's weights. Press Pin run after a "
+        "few hundred epochs, switch Initialization to He (made for relu) and compare: the "
+        "gradient norms of the first layers and the pinned loss curve.",
+        "config": {
+            "dataset": "spiral",
+            "hidden_layers": [8, 8, 8, 8, 8],
+            "activation": "relu",
+            "init": "xavier",
+            "learning_rate": 0.01,
+            "optimizer": "sgd",
+            "batch_size": 10,
+            "noise": 0.0,
+            "seed": 0,
+        },
+    },
 }

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from nn_core.activations import HIDDEN_ACTIVATIONS
 from nn_core.datasets import DATASETS
 from nn_core.features import FEATURES
+from nn_core.initializers import INITIALIZERS
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.regularization import REGULARIZERS
 
@@ -73,6 +74,7 @@ class TrainConfig(Strict):
     problem: Literal["classification", "regression"] | None = None
     loss: Literal["auto", "bce", "cross_entropy", "mse", "quadratic"] = "auto"
     learning_rate: _num("learning_rate") = 0.03  # type: ignore[valid-type]
+    init: Literal[tuple(INITIALIZERS)] = "xavier"  # type: ignore[valid-type]
     optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
     batch_size: _num("batch_size", int) = 10  # type: ignore[valid-type]
     regularization: Regularization = "none"  # type: ignore[valid-type]

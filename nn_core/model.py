@@ -153,6 +153,19 @@ class Network:
         """The gradient buffers matching :meth:`parameters`, filled by :meth:`backprop`."""
         return [g for layer in self.layers for g in (layer.grad_w, layer.grad_b)]
 
+    def split(self, flat: Array) -> tuple[list[Array], list[Array]]:
+        """Views of a flat vector laid out like :attr:`flat_parameters`, as
+        ``(weights, biases)`` shaped like :attr:`weights` and :attr:`biases`."""
+        ws: list[Array] = []
+        bs: list[Array] = []
+        offset = 0
+        for layer in self.layers:
+            for shape, out in ((layer.w.shape, ws), (layer.b.shape, bs)):
+                size = int(np.prod(shape))
+                out.append(flat[offset : offset + size].reshape(shape))
+                offset += size
+        return ws, bs
+
     @property
     def n_parameters(self) -> int:
         return sum(p.size for p in self.parameters())

@@ -65,6 +65,7 @@ class Trainer:
         exact_train_loss: bool = False,
         augment: Augment | None = None,
         seed: int | None = 0,
+        track_updates: bool = False,
     ) -> None:
         if schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
@@ -89,6 +90,14 @@ class Trainer:
         self._x_epoch: Array | None = None
         self._y_epoch: Array | None = None
         self._xb: dict[int, Array] = {}
+        #: With ``track_updates``: the last optimizer step's change of every parameter,
+        #: laid out like ``network.flat_parameters`` (``network.split`` gives per-layer
+        #: views); zeros before the first step.
+        self.last_update: Array | None = None
+        self._before: Array | None = None
+        if track_updates:
+            self.last_update = np.zeros_like(network.flat_parameters)
+            self._before = np.empty_like(network.flat_parameters)
         self._yb: dict[int, Array] = {}
 
     # -------------------------------------------------------------- control
@@ -155,7 +164,8 @@ class Trainer:
         params, grads = [net.flat_parameters], [net.flat_gradients]
         exact = self.exact_train_loss
         loss_sum = 0.0
-        for xb, yb in self._batches(bs):
+        last_batch = (n - 1) // bs
+        for k, (xb, yb) in enumerate(self._batches(bs)):
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             loss = net.backprop(xb, yb, train=True, rng=self.rng, compute_loss=not exact)
@@ -164,7 +174,11 @@ class Trainer:
                     loss_sum = loss
                     break
                 loss_sum += loss * xb.shape[0]
+            if self._before is not None and k == last_batch:
+                np.copyto(self._before, net.flat_parameters)
             opt.step(params, grads)
+        if self.last_update is not None and self._before is not None:
+            np.subtract(net.flat_parameters, self._before, out=self.last_update)
         self.epoch += 1
         train_out = None
         if exact:

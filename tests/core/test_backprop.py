@@ -1,0 +1,282 @@
+"""The visible backward pass: traces, gradient checks, health and saliency, each checked
+against finite differences or against its definition."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nn_core.activations import ACTIVATIONS
+from nn_core.backprop import (
+    as_float64,
+    check_gradient,
+    health,
+    passes,
+    saliency,
+    saturated_mask,
+    trace,
+    verdict,
+)
+from nn_core.datasets import make_dataset
+from nn_core.model import Network
+from nn_core.optimizers import SGD, Adam, get_optimizer
+from nn_core.training import Trainer
+from tests.core.test_gradients import COMBOS, _targets
+
+
+def _net(
+    hidden: str, output: str, loss: str, **kw: object
+) -> tuple[Network, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    k = 3 if output == "softmax" else 2
+    net = Network([3, 4, 3, k], activation=hidden, output_activation=output, loss=loss,
+                  init="xavier", seed=1, dtype="float64", **kw)  # type: ignore[arg-type]
+    for b in net.biases:
+        b[...] = rng.normal(0, 0.3, b.shape)
+    x = rng.normal(0, 1, (7, 3))
+    return net, x, _targets(output, loss, rng, 7, k)
+
+
+def _fd_derivative(name: str, z: np.ndarray) -> np.ndarray:
+    f = ACTIVATIONS[name]()
+    h = 1e-6
+    return (f.forward(z + h) - f.forward(z - h)) / (2 * h)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_passes_give_the_training_gradients(hidden: str, output: str, loss: str) -> None:
+    net, x, y = _net(hidden, output, loss)
+    p = passes(net, x, y)
+    value, grad_w, grad_b = net.loss_and_grads(x, y)
+    assert p.loss == pytest.approx(value, rel=1e-12)
+    for mine, theirs in zip(p.grad_w + p.grad_b, grad_w + grad_b, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_trace_obeys_the_backprop_identities(hidden: str, output: str, loss: str) -> None:
+    net, x, y = _net(hidden, output, loss)
+    t = trace(net, x[2], y[2])
+    assert len(t.layers) == 3
+    a_prev = t.input
+    for li, layer in enumerate(t.layers):
+        np.testing.assert_allclose(layer.z, a_prev @ layer.weights + layer.biases, rtol=1e-12)
+        # dL/dW = a_prev^T delta (an outer product for one sample), dL/db = delta
+        np.testing.assert_allclose(layer.grad_w, np.outer(a_prev, layer.delta), rtol=1e-12)
+        np.testing.assert_allclose(layer.grad_b, layer.delta, rtol=1e-12)
+        if li + 1 < len(t.layers):
+            # delta_l = f'(z_l) * (delta_{li+1} W_{li+1}^T), f' by finite differences
+            upper = t.layers[li + 1]
+            expected = _fd_derivative(hidden, layer.z) * (upper.weights @ upper.delta)
+            kink = hidden in ("relu", "leaky_relu") and np.any(np.abs(layer.z) < 1e-5)
+            if not kink:
+                np.testing.assert_allclose(layer.delta, expected, rtol=1e-6, atol=1e-9)
+        a_prev = layer.a
+    np.testing.assert_allclose(t.output, t.layers[-1].a)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss: str) -> None:
+    net, x, y = _net(hidden, output, loss)
+    xs, ys = x[4:5], y[4:5]
+    t = trace(net, x[4], y[4])
+    assert t.loss == pytest.approx(net.loss(xs, ys), rel=1e-12)
+    eps = 1e-6
+    for li, layer in enumerate(net.layers):
+        for (i, j) in [(0, 0), (layer.n_in - 1, layer.n_out - 1)]:
+            old = layer.w[i, j]
+            layer.w[i, j] = old + eps
+            up = net.loss(xs, ys)
+            layer.w[i, j] = old - eps
+            down = net.loss(xs, ys)
+            layer.w[i, j] = old
+            assert t.layers[li].grad_w[i, j] == pytest.approx((up - down) / (2 * eps), rel=1e-5,
+                                                             abs=1e-9)
+
+
+def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
+    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.01)
+    before = net.flat_parameters.copy()
+    t = trace(net, x[0], y[0], SGD(0.5))
+    np.testing.assert_array_equal(net.flat_parameters, before)  # nothing changed
+    for layer, w in zip(t.layers, net.weights, strict=True):
+        np.testing.assert_allclose(
+            layer.new_weights, w - 0.5 * (layer.grad_w + 0.01 * w), rtol=1e-12
+        )
+        np.testing.assert_allclose(layer.new_biases, layer.biases - 0.5 * layer.grad_b)
+    assert t.learning_rate == 0.5
+    assert t.loss_after < t.loss
+
+
+def test_trace_takes_the_step_with_a_copy_of_the_runs_optimizer() -> None:
+    net, x, y = _net("relu", "sigmoid", "bce")
+    opt = Adam(0.01)
+    opt.step([net.flat_parameters.copy()], [np.ones_like(net.flat_parameters)])
+    t = trace(net, x[1], y[1], opt)
+    assert opt.t == 1  # the run's optimizer is untouched
+    # Adam's first real step moves every parameter with a nonzero gradient by about lr
+    moved = np.abs(t.layers[-1].new_biases - t.layers[-1].biases)
+    assert np.all(moved > 1e-4)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+@pytest.mark.parametrize("reg", ["none", "l2", "l1"])
+def test_check_gradient_matches_with_the_regulariser(
+    hidden: str, output: str, loss: str, reg: str
+) -> None:
+    net, x, y = _net(hidden, output, loss, regularization=reg, regularization_rate=0.05)
+    for layer, kind, i, j in [(0, "weight", 1, 2), (2, "weight", 0, 0), (1, "bias", 0, 1)]:
+        check = check_gradient(net, x, y, layer, kind, i, j)
+        if check.note:
+            continue  # at a kink the two may honestly differ; the note says why
+        assert check.matches, (layer, kind, check)
+        assert check.relative_error < 1e-6
+
+
+def test_check_gradient_includes_the_penalty_in_the_analytic_value() -> None:
+    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.5)
+    plain = check_gradient(Network(**{**net.config(), "regularization": "none"}), x, y,
+                           0, "weight", 0, 0)
+    check = check_gradient(net, x, y, 0, "weight", 0, 0)
+    assert plain.analytic != check.analytic  # different networks, different weights
+    net0 = as_float64(net)
+    data = net0.loss_and_grads(x, y)[1][0][0, 0]
+    assert check.analytic == pytest.approx(data + 0.5 * net0.weights[0][0, 0], rel=1e-12)
+
+
+def test_check_gradient_explains_an_l1_zero_and_a_relu_kink() -> None:
+    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l1", regularization_rate=0.1)
+    net.weights[0][1, 1] = 1e-4  # closer to |w|'s corner than the step: the slopes differ
+    check = check_gradient(net, x, y, 0, "weight", 1, 1)
+    assert "L1 zero" in check.note
+    assert not check.matches
+    # Richardson's difference of 0.1|w| for |w| < h/2 is 0.1 * 7w / 3h, not 0.1 * sign(w)
+    assert check.analytic - check.numeric == pytest.approx(0.1 * (1 - 7e-4 / (3 * check.step)))
+    relu, x, y = _net("relu", "sigmoid", "bce")
+    relu.biases[0][0] = -float(x[0] @ relu.weights[0][:, 0])  # sample 0 sits on the kink
+    check = check_gradient(relu, x, y, 0, "weight", 0, 0)
+    assert "kink" in check.note
+
+
+def test_check_gradient_refuses_parameters_that_do_not_exist() -> None:
+    net, x, y = _net("tanh", "sigmoid", "bce")
+    with pytest.raises(ValueError, match="^layer"):
+        check_gradient(net, x, y, 3, "weight", 0, 0)
+    with pytest.raises(ValueError, match="^i"):
+        check_gradient(net, x, y, 0, "weight", 3, 0)
+    with pytest.raises(ValueError, match="^j"):
+        check_gradient(net, x, y, 0, "bias", 0, 4)
+
+
+# ------------------------------------------------------------------ health
+def _train_health(net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
+                  opt: str = "sgd") -> tuple[Trainer, object]:
+    trainer = Trainer(net, get_optimizer(opt, lr), x, y, batch_size=10, track_updates=True)
+    trainer.fit(epochs)
+    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
+    return trainer, health(net, x, y, ws)
+
+
+def test_health_matches_its_definitions() -> None:
+    rng = np.random.default_rng(0)
+    x, y = make_dataset("xor", 200, 0.0, rng)
+    net = Network([2, 6, 5, 1], activation=["relu", "tanh"], output_activation="sigmoid",
+                  seed=2, regularization="l2", regularization_rate=0.01)
+    trainer, h = _train_health(net, x, y.reshape(-1, 1), 5, 0.3)
+    _, grad_w, _ = net.loss_and_grads(x, y.reshape(-1, 1))
+    for li, layer in enumerate(h.layers):  # type: ignore[attr-defined]
+        total = grad_w[li] + 0.01 * net.weights[li]
+        assert layer.grad_norm == pytest.approx(float(np.linalg.norm(total)), rel=1e-4)
+        assert layer.weight_norm == pytest.approx(float(np.linalg.norm(net.weights[li])), rel=1e-6)
+        assert layer.units == net.sizes[li + 1]
+    # the last step, done by hand: one more epoch, parameters before and after its last batch
+    z1 = x @ net.weights[0] + net.biases[0]
+    assert h.layers[0].dead == int(np.all(z1 <= 0, axis=0).sum())  # type: ignore[attr-defined]
+    a2 = np.tanh(np.maximum(z1, 0) @ net.weights[1] + net.biases[1])
+    assert h.layers[1].saturated == int(((np.abs(a2) > 0.99).mean(axis=0) > 0.99).sum())  # type: ignore[attr-defined]
+
+
+def test_update_ratio_is_the_last_steps_relative_change() -> None:
+    rng = np.random.default_rng(0)
+    x, y = make_dataset("circle", 100, 0.0, rng)
+    net = Network([2, 4, 1], activation="tanh", seed=0)
+    trainer = Trainer(net, SGD(0.1), x, y.reshape(-1, 1), batch_size=None, track_updates=True)
+    trainer.fit(3)
+    before = [w.copy() for w in net.weights]
+    trainer.step()  # full batch: one step per epoch
+    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
+    h = health(net, x, y.reshape(-1, 1), ws)
+    for li, layer in enumerate(h.layers):
+        expected = np.linalg.norm(net.weights[li] - before[li]) / np.linalg.norm(net.weights[li])
+        assert layer.update_ratio == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_vanishing_preset_is_diagnosed() -> None:
+    """Six sigmoid layers of 8: the first layer gets a tiny share of the output's gradient."""
+    rng = np.random.default_rng(0)
+    x, y = make_dataset("circle", 250, 0.0, rng)
+    net = Network([2, 8, 8, 8, 8, 8, 8, 1], activation="sigmoid", init="xavier", seed=0)
+    _, h = _train_health(net, x, y.reshape(-1, 1), 3, 0.03)
+    layers = h.layers  # type: ignore[attr-defined]
+    assert layers[0].grad_norm < 1e-3 * layers[-1].grad_norm
+    assert h.verdict.startswith("vanishing gradients: layer 1 gets 10⁻")  # type: ignore[attr-defined]
+
+
+def test_a_relu_pushed_below_zero_everywhere_is_dead() -> None:
+    rng = np.random.default_rng(0)
+    x, y = make_dataset("xor", 200, 0.0, rng)
+    net = Network([2, 3, 1], activation="relu", seed=0)
+    net.weights[0][:, 1] = 0.0
+    net.biases[0][1] = -1.0  # z = -1 on every point
+    h = health(net, x, y.reshape(-1, 1))
+    assert h.layers[0].dead == 1
+    assert h.dead_units == [(0, 1)]
+    assert h.verdict.startswith("dead ReLUs: 1 of 3 units")
+    assert math.isnan(h.layers[0].update_ratio)  # no step taken yet
+    # and its incoming weights get exactly no gradient
+    assert np.all(h.grad_w[0][:, 1] == 0) and h.grad_b[0][1] == 0
+
+
+def test_verdict_speaks_of_each_problem() -> None:
+    from nn_core.backprop import LayerHealth
+
+    def layer(g: float, r: float = 1e-3, dead: int = 0, sat: int = 0) -> LayerHealth:
+        return LayerHealth(g, 1.0, r, dead, sat, 4, "relu" if dead else "tanh")
+
+    assert verdict([layer(math.nan), layer(1)]).startswith("diverged")
+    assert verdict([layer(5e3), layer(1)]).startswith("exploding")
+    assert verdict([layer(1, dead=2), layer(1)]).startswith("dead ReLUs: 2 of 4")
+    assert "10⁻⁵" in verdict([layer(1e-5), layer(1.0)])
+    assert verdict([layer(1, sat=3), layer(1)]).startswith("saturation")
+    assert verdict([layer(1, r=0.5), layer(1, r=0.5)]).startswith("steps too large")
+    assert verdict([layer(1, r=1e-7), layer(1, r=1e-7)]).startswith("steps too small")
+    assert verdict([layer(1), layer(1)]).startswith("healthy")
+
+
+def test_saturation_is_within_one_percent_on_ninety_nine_percent() -> None:
+    a = np.full((100, 3), 0.995)
+    a[:2, 1] = 0.5  # 98 % near the asymptote: not saturated
+    a[:1, 2] = 0.5  # 99 %: not over 99 %
+    assert saturated_mask("sigmoid", a).tolist() == [True, False, False]
+    assert saturated_mask("relu", a).tolist() == [False, False, False]
+
+
+# ---------------------------------------------------------------- saliency
+def test_saliency_matches_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    net = Network([20, 8, 5], activation="relu", output_activation="softmax", seed=0)
+    x = rng.uniform(0, 1, (2, 20))
+    classes, grad = saliency(net, x)
+    twin = as_float64(net)
+    eps = 1e-6
+    for row in range(2):
+        k = classes[row]
+        for i in range(20):
+            up, down = x[row].copy(), x[row].copy()
+            up[i] += eps
+            down[i] -= eps
+            fd = (twin.forward(up[None])[0, k] - twin.forward(down[None])[0, k]) / (2 * eps)
+            assert grad[row, i] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+    assert classes.tolist() == np.argmax(net.forward(x), axis=1).tolist()
