@@ -39,6 +39,8 @@ class PredictRequest(BaseModel):
     width: Annotated[int, Field(ge=1, le=4096)] | None = None
     height: Annotated[int, Field(ge=1, le=4096)] | None = None
     model: Annotated[str, Field(max_length=40)] | None = None
+    #: Also return the gradient of the predicted class's output for each input pixel.
+    saliency: bool = False
 
     @model_validator(mode="after")
     def _one_input(self) -> PredictRequest:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from nn_core.backprop import saliency
 from nn_core.model import ModelFileError, Network
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
@@ -120,20 +121,35 @@ class ModelStore:
             self._cache.pop(name, None)
 
 
-def predict(model: LoadedModel, pixels: np.ndarray) -> dict[str, Any]:
-    """Classify one 28 x 28 input ``(784,)`` in [0, 1]; return probabilities and activations."""
+def predict(model: LoadedModel, pixels: np.ndarray, with_saliency: bool = False) -> dict[str, Any]:
+    """Classify one 28 x 28 input ``(784,)`` in [0, 1]; return probabilities and activations
+    and, ``with_saliency``, d(output of the predicted class)/d(pixel) for all 784 pixels
+    (the predicted class's probability, for a softmax model), by the backward pass."""
     acts = model.network.forward_all(pixels.reshape(1, 784))
     probs = acts[-1][0].astype(np.float64)
     if model.network.output_activation != "softmax":
         probs = np.clip(probs, 0, None)
         probs = probs / probs.sum() if probs.sum() > 0 else np.full(10, 0.1)
+    extra = {}
+    if with_saliency:
+        _, grad = saliency(model.network, pixels.reshape(1, 784))
+        extra["saliency"] = [float(f"{v:.6g}") for v in grad[0]]
     return {
+        **extra,
         "label": int(np.argmax(probs)),
         "probabilities": [round(float(p), 6) for p in probs],
         "input": [round(float(v), 4) for v in pixels.ravel()],
         "model": model.name,
         "hidden": [[round(float(v), 4) for v in a[0]] for a in acts[:-1]],
     }
+
+
+def model_path(store: ModelStore, name: str) -> Path:
+    """The file behind a model name (raises ValueError for a bad name, ModelNotFound)."""
+    path, _ = store._path(name)
+    if not path.is_file():
+        raise ModelNotFound(name)
+    return path
 
 
 def network_bytes(network: Network, metadata: dict[str, Any]) -> bytes:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
+from nn_core.backprop import check_gradient, health, regularization_grads, trace
 from nn_core.boundary import grid_points, layer_outputs, quantize
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
@@ -119,6 +120,7 @@ class PlaygroundRun(TrainerRun):
             classification=self.problem == "classification",
             exact_train_loss=True,
             seed=cfg.seed,
+            track_updates=True,
         )
         self.grid = grid_points(cfg.grid)
         self.thumbs = grid_points(THUMB)
@@ -149,8 +151,129 @@ class PlaygroundRun(TrainerRun):
             "test_points": pts(self.x_test, self.y_test),
         }
 
-    def frame(self) -> bytes:
-        """The boundary frame: output grid, neuron thumbnails, weights and biases."""
+    def frame(self) -> list[bytes | dict[str, Any]]:
+        """The boundary frame (output grid, neuron thumbnails, weights, biases, their
+        training-set gradients and last updates) and the health event that goes with it."""
+        net = self.network
+        with np.errstate(over="ignore", invalid="ignore"):
+            last_w, last_b = net.split(self.trainer.last_update)  # type: ignore[arg-type]
+            fit = health(net, self.trainer.x_train, self.trainer.y_train, last_w)
+        reg = regularization_grads(net)  # the card shows data and regulariser parts
+        flat = np.concatenate
+        blocks = self._boundary_blocks()
+        blocks += [
+            ("grad_weights", flat([g.ravel() for g in fit.grad_w]), {}),
+            ("grad_weights_reg", flat([g.ravel() for g in reg]), {}),
+            ("grad_biases", flat([g.ravel() for g in fit.grad_b]), {}),
+            ("update_weights", flat([u.ravel() for u in last_w]), {}),
+            ("update_biases", flat([u.ravel() for u in last_b]), {}),
+        ]
+        header = {"type": "frame", "epoch": self.trainer.epoch, "grid": self.cfg.grid}
+        return [encode_frame(header, blocks), self._health_event(fit)]
+
+    def _health_event(self, fit: Any) -> dict[str, Any]:
+        return {
+            "type": "health",
+            "epoch": self.trainer.epoch,
+            "layers": [
+                {
+                    "grad_norm": _finite(h.grad_norm),
+                    "weight_norm": _finite(h.weight_norm),
+                    "update_ratio": _finite(h.update_ratio) if self.trainer.epoch else None,
+                    "dead": h.dead,
+                    "saturated": h.saturated,
+                    "units": h.units,
+                    "activation": h.activation,
+                }
+                for h in fit.layers
+            ],
+            "dead_units": [list(u) for u in fit.dead_units],
+            "n_points": fit.n_points,
+            "verdict": fit.verdict,
+        }
+
+    # ----------------------------------------------------------- backprop
+    def _check(self, layer: int, kind: str, i: int | None, j: int) -> None:
+        """Refuse a parameter that does not exist, naming the field and its range."""
+        sizes = self.sizes
+        if layer >= len(sizes) - 1:
+            raise BadRequest("layer", f"must be between 0 and {len(sizes) - 2}")
+        if j >= sizes[layer + 1]:
+            raise BadRequest("j", f"must be between 0 and {sizes[layer + 1] - 1}")
+        if kind == "weight" and (i is None or i >= sizes[layer]):
+            raise BadRequest("i", f"must be between 0 and {sizes[layer] - 1}")
+
+    def edit(self, layer: int, kind: str, i: int | None, j: int, value: float) -> None:
+        """Set one parameter; training goes on from it."""
+        self._check(layer, kind, i, j)
+        target = self.network.layers[layer]
+        if kind == "weight":
+            target.w[i, j] = value
+        else:
+            target.b[j] = value
+
+    def trace_event(self, split: str, index: int) -> dict[str, Any]:
+        """One sample's passes at the current weights, in float64 (changes nothing)."""
+        t = self.trainer
+        x, y, raw = (t.x_train, t.y_train, self.x_train) if split == "train" else (
+            t.x_test, t.y_test, self.x_test)
+        if x is None or y is None or index >= len(x):
+            n = 0 if x is None else len(x)
+            raise BadRequest("index", f"must be between 0 and {n - 1} for the {split} set")
+        tr = trace(self.network, x[index], y[index], self.trainer.optimizer)
+        r = _rounded
+        return {
+            "type": "trace",
+            "split": split,
+            "index": index,
+            "point": r(raw[index]),
+            "input": r(tr.input),
+            "target": r(tr.target),
+            "output": r(tr.output),
+            "loss": float(tr.loss),
+            "loss_after": _finite(tr.loss_after),
+            "learning_rate": tr.learning_rate,
+            "optimizer": self.cfg.optimizer,
+            "loss_name": self.network.loss_name,
+            "regularization": self.network.regularization,
+            "regularization_rate": self.network.regularizer.rate,
+            "activations": [*self.network.hidden_activations, self.network.output_activation],
+            "layers": [
+                {
+                    "weights": r(lt.weights),
+                    "biases": r(lt.biases),
+                    "z": r(lt.z),
+                    "a": r(lt.a),
+                    "delta": r(lt.delta),
+                    "grad_w": r(lt.grad_w),
+                    "grad_b": r(lt.grad_b),
+                    "new_weights": r(lt.new_weights),
+                    "new_biases": r(lt.new_biases),
+                }
+                for lt in tr.layers
+            ],
+        }
+
+    def verify_event(self, layer: int, kind: str, i: int, j: int) -> dict[str, Any]:
+        """Central finite difference of the training objective for one parameter."""
+        self._check(layer, kind, i, j)
+        t = self.trainer
+        c = check_gradient(self.network, t.x_train, t.y_train, layer, kind, i, j)
+        return {
+            "type": "verify",
+            "layer": layer,
+            "kind": kind,
+            **({"i": i} if kind == "weight" else {}),
+            "j": j,
+            "analytic": _finite(c.analytic),
+            "numeric": _finite(c.numeric),
+            "relative_error": _finite(c.relative_error),
+            "matches": c.matches,
+            "step": c.step,
+            "note": c.note,
+        }
+
+    def _boundary_blocks(self) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
         net, cfg = self.network, self.cfg
         with np.errstate(over="ignore", invalid="ignore"):
             out = layer_outputs(net, cfg.features, self.grid)[-1]
@@ -185,8 +308,7 @@ class PlaygroundRun(TrainerRun):
         )
         blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))
         blocks.append(("biases", np.concatenate([b.ravel() for b in net.biases]), {}))
-        header = {"type": "frame", "epoch": self.trainer.epoch, "grid": r}
-        return encode_frame(header, blocks)
+        return blocks
 
     def status_extra(self) -> dict[str, Any]:
         last = self.trainer.history[-1] if self.trainer.history else None
@@ -199,6 +321,20 @@ class PlaygroundRun(TrainerRun):
         meta = {"epoch": self.trainer.epoch, "features": list(self.cfg.features)}
         self.network.save_to(buf, meta)
         return {"npz": buf.getvalue(), "script": export_script(self)}
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+def _rounded(a: np.ndarray) -> Any:
+    """An array as nested lists of floats, NaN and infinity as null (JSON has neither)."""
+    out = np.asarray(a, np.float64)
+    if np.all(np.isfinite(out)):
+        return out.tolist()
+    cells = out.astype(object)
+    cells[~np.isfinite(out)] = None
+    return cells.tolist()
 
 
 def progress_event(reports: list[EpochReport]) -> dict[str, Any]:

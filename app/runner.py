@@ -25,7 +25,16 @@ from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.config import Settings
 from app.run import PlaygroundRun, progress_event
-from app.schemas import BadRequest, Item, SaveRequest, SetRequest, parse_request
+from app.schemas import (
+    BadRequest,
+    EditRequest,
+    Item,
+    SaveRequest,
+    SetRequest,
+    TraceRequest,
+    VerifyRequest,
+    parse_request,
+)
 
 log = logging.getLogger("backprop_lab.session")
 # What a send raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
@@ -166,10 +175,12 @@ class Session:
         assert self.run is not None
         self._last_frame = time.monotonic()
         frame = await self.in_thread(self.run.frame)
-        if isinstance(frame, bytes):
-            await self.send_bytes(frame)
-        else:
-            await self.send_json(frame)
+        # a run's frame is one message, or several (the playground's frame and health)
+        for message in frame if isinstance(frame, list) else [frame]:
+            if isinstance(message, bytes):
+                await self.send_bytes(message)
+            else:
+                await self.send_json(message)
 
     async def error(self, field: str, message: str) -> None:
         """Tell the client a request could not be used; nothing changed."""
@@ -199,8 +210,32 @@ class Session:
             await self.send_json({"type": "set", **item.model_dump(exclude_none=True)})
         elif isinstance(item, SaveRequest):
             await self.save_model(item.name)
+        elif isinstance(item, EditRequest | TraceRequest | VerifyRequest):
+            await self.inspect(item)
         else:
             await self.control(item.type)
+
+    async def inspect(self, item: EditRequest | TraceRequest | VerifyRequest) -> None:
+        """Edit a parameter, trace a sample or verify a gradient, between two chunks."""
+        run = self.run
+        if not hasattr(run, "trace_event"):
+            await self.error("type", f"{item.type} is for playground runs")
+            return
+        try:
+            if isinstance(item, EditRequest):
+                await self.in_thread(run.edit, item.layer, item.kind, item.i, item.j, item.value)
+                await self.send_json({"type": "edited", **item.model_dump(exclude={"type"},
+                                                                          exclude_none=True)})
+                if run.state != "running":  # a running session's next chunk sends one
+                    await self.send_frame()
+            elif isinstance(item, TraceRequest):
+                await self.send_json(await self.in_thread(run.trace_event, item.split, item.index))
+            else:
+                await self.send_json(
+                    await self.in_thread(run.verify_event, item.layer, item.kind, item.i, item.j)
+                )
+        except BadRequest as exc:
+            await self.send_json(exc.event())
 
     async def save_model(self, name: str) -> None:
         if self.save is None or not hasattr(self.run, "save"):

@@ -35,6 +35,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "neurons": (1, 64),
     "hidden_layers": (0, 8),
     "points": (0, 5000),
+    "value": (-100, 100),
+    "layer": (0, 8),
+    "i": (0, 63),
+    "j": (0, 63),
+    "index": (0, 4999),
 }
 DATASET_NAMES = (*DATASETS, "custom")
 
@@ -131,6 +136,45 @@ class ControlRequest(Strict):
     type: Literal["pause", "resume", "step", "reset", "export"]
 
 
+_Index = Annotated[int, Field(ge=0, le=63, strict=True)]
+
+
+class EditRequest(Strict):
+    """Set one weight ``w[layer][i, j]`` or bias ``b[layer][j]`` (layer 0 is the first
+    hidden layer's incoming weights)."""
+
+    type: Literal["edit"]
+    layer: _num("layer", int)  # type: ignore[valid-type]
+    kind: Literal["weight", "bias"]
+    i: _Index | None = None
+    j: _Index
+    value: _num("value")  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _needs_i(self) -> EditRequest:
+        if self.kind == "weight" and self.i is None:
+            raise ValueError("i: a weight needs i, the input unit it comes from")
+        return self
+
+
+class TraceRequest(Strict):
+    """One sample's forward and backward pass at the current weights."""
+
+    type: Literal["trace"]
+    split: Literal["train", "test"] = "train"
+    index: _num("index", int)  # type: ignore[valid-type]
+
+
+class VerifyRequest(Strict):
+    """A finite-difference check of one parameter's gradient."""
+
+    type: Literal["verify"]
+    layer: _num("layer", int)  # type: ignore[valid-type]
+    kind: Literal["weight", "bias"]
+    i: _Index = 0
+    j: _Index
+
+
 class SaveRequest(Strict):
     """Save the trained model under ``name`` (the digits page's MNIST runs)."""
 
@@ -138,14 +182,19 @@ class SaveRequest(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
 
 
-REQUEST_TYPES = ("start", "set", "pause", "resume", "step", "reset", "export", "save")
+REQUEST_TYPES = (
+    "start", "set", "pause", "resume", "step", "reset", "export", "save", "edit", "trace",
+    "verify",
+)
 Item = Any  # a validated request or a BadRequest
 
 
 def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
     """A parser for one WebSocket protocol whose ``start`` request is ``start``."""
     union: Any = Annotated[
-        start | SetRequest | ControlRequest | SaveRequest, Field(discriminator="type")
+        start | SetRequest | ControlRequest | SaveRequest | EditRequest | TraceRequest
+        | VerifyRequest,
+        Field(discriminator="type"),
     ]
     adapter: TypeAdapter[Any] = TypeAdapter(union)
 

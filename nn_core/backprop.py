@@ -388,7 +388,7 @@ def verdict(layers: list[LayerHealth]) -> str:
     """One line in words: the most serious problem the figures show, or that all is well.
 
     In order: not-a-number gradients, exploding gradients (a norm above 1e3), dead
-    ReLU units, vanishing gradients (the first layer gets under 1e-3 of the output
+    ReLU units, vanishing gradients (the first layer gets under 1e-2 of the output
     layer's gradient), saturated units, steps too large (an update ratio above 1e-1) or
     too small (under 1e-5); otherwise healthy.
     """
@@ -409,7 +409,7 @@ def verdict(layers: list[LayerHealth]) -> str:
         )
     if len(layers) > 1 and norms[-1] > 0:
         ratio = norms[0] / norms[-1]
-        if ratio < 1e-3:
+        if ratio < 1e-2:
             return (
                 f"vanishing gradients: layer 1 gets {_power(ratio)} of the output layer's "
                 "gradient, so the first layers barely learn"

@@ -11,11 +11,11 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
 from app.digits import ImageError, PredictRequest, explain, to_input
-from app.models import DEFAULT_MODEL, ModelNotFound, predict
+from app.models import DEFAULT_MODEL, ModelNotFound, model_path, predict
 from app.presets import PRESETS
 from app.schemas import LIMITS
 from app.state import AppState
@@ -68,7 +68,7 @@ async def predict_digit(request: Request) -> Any:
         x = await anyio.to_thread.run_sync(to_input, req)
     except ImageError as exc:
         return error(422, "image", str(exc))
-    return await anyio.to_thread.run_sync(predict, model, x)
+    return await anyio.to_thread.run_sync(predict, model, x, req.saliency)
 
 
 @router.get("/api/stats")
@@ -97,6 +97,19 @@ async def list_models(request: Request) -> dict[str, Any]:
     state: AppState = request.app.state.backprop
     models = await anyio.to_thread.run_sync(state.models.list)
     return {"default": DEFAULT_MODEL, "models": models}
+
+
+@router.get("/api/models/{name}/download", response_model=None)
+async def download_model(name: str, request: Request) -> FileResponse | JSONResponse:
+    """The model's ``.npz`` file, for ``nn_core.Network.load``."""
+    state: AppState = request.app.state.backprop
+    try:
+        path = model_path(state.models, name)
+    except ValueError as exc:
+        return error(422, "name", str(exc))
+    except ModelNotFound:
+        return error(404, "name", f"no model named {name!r}; see GET /api/models")
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.npz")
 
 
 @router.get("/api/options")

@@ -164,3 +164,41 @@ def test_options_list_the_registries(client: TestClient) -> None:
     body = client.get("/api/options").json()
     assert "spiral" in body["datasets"] and "relu" in body["activations"]
     assert "xor_2_3_1" in body["presets"] and len(body["samples"]["circle"]) == 120
+
+
+def test_saliency_is_the_predicted_probabilitys_gradient_by_finite_differences(
+    client: TestClient,
+) -> None:
+    from app.models import SHIPPED_DIR
+    from nn_core.backprop import as_float64
+    from nn_core.model import Network
+
+    pixels = np.round(mnist.as_inputs(mnist.load_bundled().x_test[3:4])[0], 4)
+    body = client.post("/api/predict", json={"pixels": pixels.tolist(), "saliency": True}).json()
+    sal = np.array(body["saliency"])
+    assert sal.shape == (784,) and np.any(sal > 0) and np.any(sal < 0)
+    assert "saliency" not in client.post("/api/predict", json={"pixels": pixels.tolist()}).json()
+    net = as_float64(Network.load(SHIPPED_DIR / "mnist-mlp.npz"))
+    k = body["label"]
+    base = np.array(body["input"], np.float64)
+    eps = 1e-5
+    biggest = np.argsort(-np.abs(sal))[:20]
+    for i in [*biggest, 0, 400]:
+        up, down = base.copy(), base.copy()
+        up[i] += eps
+        down[i] -= eps
+        fd = (net.forward(up[None])[0, k] - net.forward(down[None])[0, k]) / (2 * eps)
+        assert sal[i] == pytest.approx(fd, rel=1e-3, abs=1e-7)
+
+
+def test_a_model_downloads_as_a_file_network_load_reads(client: TestClient) -> None:
+    from nn_core.model import Network
+
+    res = client.get("/api/models/mnist-mlp/download")
+    assert res.status_code == 200
+    assert "mnist-mlp.npz" in res.headers["content-disposition"]
+    net = Network.load(io.BytesIO(res.content))
+    assert net.sizes == [784, 256, 128, 10]
+    missing = client.get("/api/models/nope/download")
+    assert missing.status_code == 404 and missing.json()["detail"]["field"] == "name"
+    assert client.get("/api/models/..%2Fsecret/download").status_code in (404, 422)
