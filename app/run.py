@@ -224,6 +224,7 @@ class PlaygroundRun(TrainerRun):
         r = _rounded
         return {
             "type": "trace",
+            "epoch": self.trainer.epoch,
             "split": split,
             "index": index,
             "point": r(raw[index]),

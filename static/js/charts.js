@@ -28,7 +28,9 @@ function classScale(k) {
 }
 
 export class BoundaryChart {
-  constructor(el, { onClick } = {}) {
+  constructor(el, { onClick, onPointClick } = {}) {
+    this.onPointClick = onPointClick;
+    this.traced = null;
     this.el = el;
     this.grid = 0;
     this.pending = null;
@@ -95,16 +97,32 @@ export class BoundaryChart {
   draw() {
     if (!window.Plotly) return;
     const data = [this.heatTrace(this.lastZ), this.pointTrace(this.train, false)];
-    if (this.showTest) data.push(this.pointTrace(this.test, true));
+    data.push(this.showTest ? this.pointTrace(this.test, true) : { type: "scatter", x: [], y: [] });
+    data.push({
+      type: "scatter", mode: "markers", hoverinfo: "skip", x: this.traced ? [this.traced[0]] : [], y: this.traced ? [this.traced[1]] : [],
+      marker: { size: 18, color: "rgba(0,0,0,0)", line: { width: 3, color: "#b0287a" } },
+    });
     Plotly.react(this.el, data, this.layout(), { displayModeBar: false, responsive: true });
     if (!this.ready) {
       this.ready = true;
-      this.el.addEventListener("click", (ev) => this.click(ev));
+      this.el.addEventListener("click", (ev) => setTimeout(() => this.click(ev), 0));
+      // a click on a training (or shown test) point traces it through backprop
+      this.el.on("plotly_click", (ev) => {
+        const p = ev.points?.[0];
+        if (!p || (p.curveNumber !== 1 && p.curveNumber !== 2) || !this.onPointClick) return;
+        this.pointClicked = performance.now();
+        this.onPointClick(p.curveNumber === 1 ? "train" : "test", p.pointIndex);
+      });
     }
   }
 
+  setTraced(point) {
+    this.traced = point;
+    this.draw();
+  }
+
   click(ev) {
-    if (!this.onClick) return;
+    if (!this.onClick || performance.now() - (this.pointClicked || 0) < 400) return;
     const full = this.el._fullLayout;
     if (!full) return;
     const rect = this.el.getBoundingClientRect();
@@ -162,6 +180,14 @@ export class BoundaryChart {
   }
 }
 
+const PIN_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#bcbd22"];
+
+function thinLike(arr, n) {
+  if (n <= 1500) return arr.slice(); // a new array, so Plotly.react sees the change
+  const stride = Math.ceil(n / 1500);
+  return arr.filter((_, i) => i % stride === 0 || i === n - 1);
+}
+
 export class LossChart {
   constructor(el) {
     this.el = el;
@@ -170,6 +196,12 @@ export class LossChart {
 
   reset() {
     this.epochs = []; this.train = []; this.test = []; this.acc = [];
+    this.draw();
+  }
+
+  // Pinned runs are drawn faintly behind the current one.
+  setPins(pins) {
+    this.pins = pins;
     this.draw();
   }
 
@@ -185,10 +217,7 @@ export class LossChart {
 
   // Long runs are thinned for drawing (every epoch stays in memory).
   thin(arr) {
-    const n = arr.length;
-    if (n <= 1500) return arr.slice(); // a new array, so Plotly.react sees the change
-    const stride = Math.ceil(n / 1500);
-    return arr.filter((_, i) => i % stride === 0 || i === n - 1);
+    return thinLike(arr, arr.length);
   }
 
   draw() {
@@ -201,6 +230,16 @@ export class LossChart {
       { x, y: this.thin(this.test), name: "Test loss", mode: "lines", line: { color: BLUE, width: 2 },
         hovertemplate: "epoch %{x}<br>test loss %{y:.4f}<extra></extra>" },
     ];
+    const pinned = [];
+    for (const p of this.pins || []) {
+      const color = PIN_COLORS[p.n % PIN_COLORS.length];
+      const px = thinLike(p.epochs, p.epochs.length);
+      pinned.push({ x: px, y: thinLike(p.train, p.epochs.length), name: `Run ${p.n} training`, mode: "lines", opacity: 0.45, showlegend: false,
+        line: { color, width: 1.5 }, hovertemplate: `run ${p.n} training %{y:.4f}<extra></extra>` });
+      pinned.push({ x: px, y: thinLike(p.test, p.epochs.length), name: `Run ${p.n} test`, mode: "lines", opacity: 0.45, showlegend: false,
+        line: { color, width: 1.5, dash: "dot" }, hovertemplate: `run ${p.n} test %{y:.4f}<extra></extra>` });
+    }
+    data.unshift(...pinned);
     if (hasAcc) data.push({ x, y: this.thin(this.acc), name: "Test accuracy", yaxis: "y2", mode: "lines",
       line: { color: "#2ca02c", width: 1.5, dash: "dot" },
       hovertemplate: "epoch %{x}<br>accuracy %{y:.1%}<extra></extra>" });
@@ -211,7 +250,7 @@ export class LossChart {
       yaxis: { rangemode: "tozero", fixedrange: true, tickformat: ".2f", visible: this.epochs.length > 0 },
       yaxis2: { overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", fixedrange: true, showgrid: false, visible: hasAcc },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hovermode: "x unified",
-      datarevision: this.epochs.length,
+      datarevision: `${this.epochs.length}-${(this.pins || []).length}`,
       annotations: this.epochs.length ? [] : [{ text: "Press play: the loss of every epoch appears here",
         showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#5f6b7a", size: 12 } }],
     };

@@ -1,9 +1,12 @@
-// The playground page: controls <-> state <-> URL, the socket, the charts and the diagram.
+// The playground page: controls <-> state <-> URL, the socket, the charts, the diagram
+// and the backward pass (gradients, trace, health, pinned runs).
 
 import { BoundaryChart, LossChart } from "./charts.js";
-import { NetworkDiagram } from "./network.js";
+import { HealthPanel } from "./health.js";
+import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { CONTROLS, State, bindControls, readHash, renderControls, writeHash } from "./state.js";
+import { CONTROLS, DEFAULTS, State, allowed, bindControls, readHash, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { TracePanel } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
 const FIELD_IDS = Object.fromEntries(CONTROLS.map((c) => [c.key, c.id]));
@@ -12,15 +15,23 @@ const NAMES = {
   flower: "Flower", blobs: "Blobs (multiclass)", multi_spiral: "Spirals (multiclass)",
   plane: "Plane (regression)", multi_gaussian: "Bumps (regression)", custom: "Your own points",
 };
+const PARAM_FIELDS = ["layer", "kind", "i", "j", "value"];
+const MAX_PINS = 4;
 
 let options;
-let state;
-let running = false;       // what the user asked for: playing or not
+const state = new State({});  // the one source of truth for the setup
+let accepted = null;          // the setup the server last accepted: the only one in the link
+let running = false;          // what the user asked for: playing or not
 let serverState = "paused";
 let exportWanted = null;
-const boundary = new BoundaryChart($("boundary"), { onClick: addPoint });
+let ready = null;             // the current run's "ready" event
+let pins = [];
+let linkMessage = "";         // what was wrong with the link, shown once the page runs
+const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
 const losses = new LossChart($("loss-curve"));
 let diagram;
+let tracer;
+let health;
 
 function setAlert(text, field) {
   $("alert").textContent = text || "";
@@ -38,7 +49,7 @@ function setPlaying(on) {
 function label(field) {
   const ctl = FIELD_IDS[field] && $(FIELD_IDS[field]);
   const text = ctl?.labels?.[0]?.textContent;
-  return text || field.replaceAll("_", " ");
+  return text || spoken(field);
 }
 
 // ------------------------------------------------------------------ socket
@@ -49,6 +60,9 @@ const handlers = {
     $("connection").textContent = ev.code === 1013 ? "Server busy — reload in a minute." : "Reconnecting…";
   },
   ready(msg) {
+    ready = msg;
+    accepted = { ...msg.config };
+    writeHash(accepted);
     losses.reset();
     $("epoch").textContent = "0";
     $("train-loss").textContent = $("test-loss").textContent = $("accuracy").textContent = "–";
@@ -62,6 +76,11 @@ const handlers = {
     $("legend-hi").textContent = msg.problem === "regression" ? "1" : multi ? "" : "class 1";
     document.querySelector(".legend").style.visibility = multi ? "hidden" : "visible";
     $("accuracy").closest("div").style.display = msg.problem === "regression" ? "none" : "";
+    const n = msg.layers.length - 1;
+    health.reset(Array.from({ length: n }, (_, l) => (l === n - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`)));
+    tracer.setNetwork(msg.config.features, msg.layers);
+    boundary.setTraced(null);
+    if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
   },
   progress(msg) {
     losses.add(msg);
@@ -72,24 +91,59 @@ const handlers = {
     $("test-loss").textContent = fmt(msg.test_loss[n]);
     if (msg.accuracy[n] != null) $("accuracy").textContent = `${(100 * msg.accuracy[n]).toFixed(1)}%`;
   },
-  frame({ header, blocks }) {
+  frame({ blocks }) {
     boundary.update(blocks);
     diagram.update(blocks);
+    health.setBlocks(blocks, ready?.layers);
+    gradientLegend();
+  },
+  health(msg) {
+    health.add(msg);
+    diagram.setDead(msg.dead_units, msg.n_points);
   },
   status(msg) {
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     if (msg.state === "diverged") {
       setPlaying(false);
-      setAlert(`Training diverged at epoch ${msg.epoch}: ${msg.message || "the loss is no longer a number"}. Lower the learning rate, then Reset.`);
+      setAlert(`Training diverged at epoch ${msg.epoch}: ${msg.message || "the loss is no longer a number"}.`);
     } else if (msg.state === "done") {
       setPlaying(false);
     } else if (msg.state === "busy") {
       setAlert(msg.message);
     }
   },
-  set() { setAlert(""); },
-  error(msg) { setAlert(`${label(msg.field)} ${msg.message}`, msg.field); },
+  set(msg) {
+    setAlert("");
+    for (const key of ["learning_rate", "regularization_rate", "batch_size"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
+    if (accepted) writeHash(accepted);
+  },
+  edited() {
+    diagram.showEditError("");
+    if (tracer.trace) requestTrace(tracer.trace.split, tracer.trace.index);  // the trace follows the edit
+  },
+  verify(msg) { diagram.showVerify(msg); },
+  trace(msg) {
+    tracer.setTrace(msg);
+    boundary.setTraced(msg.point);
+  },
+  error(msg) {
+    if (PARAM_FIELDS.includes(msg.field) && diagram.card && !diagram.card.el.hidden) {
+      diagram.showEditError(`${msg.field === "value" ? "The value" : `“${msg.field}”`} ${msg.message}.`);
+      return;
+    }
+    if (msg.field === "index") { $("trace-status").textContent = `That point is not there: ${msg.message}.`; return; }
+    if (accepted && msg.field in accepted) state.set(msg.field, accepted[msg.field]); // refused: the state keeps the accepted value
+    if (!ready && msg.field in DEFAULTS) {
+      // the server refused a value from the link before any run: use the default and say so
+      state.set(msg.field, DEFAULTS[msg.field]);
+      renderControls(state);
+      setAlert(`The link's ${spoken(msg.field)} could not be used (${msg.message}); it starts at its default.`, msg.field);
+      start(false);
+      return;
+    }
+    setAlert(`${label(msg.field)} ${msg.message}.`, msg.field);
+  },
   export(msg) {
     if (exportWanted === "script") download(new Blob([msg.script], { type: "text/x-python" }), msg.filename.replace(".npz", ".py"));
     else download(new Blob([Uint8Array.from(atob(msg.npz), (c) => c.charCodeAt(0))]), msg.filename);
@@ -105,17 +159,31 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-function start() {
-  setAlert("");
-  writeHash(state.config);
+function start(clear = true) {
+  if (clear) setAlert("");
   socket.send({ type: "start", config: state.toRunConfig(), paused: !running });
+}
+
+function requestTrace(split, index) {
+  socket.send({ type: "trace", split, index });
+}
+
+function tracePoint(split, index) {
+  requestTrace(split, index);
+  document.querySelector(".trace-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+function gradientLegend() {
+  const r = diagram.range;
+  if (!r) return;
+  $("grad-lo").textContent = `−${r.toPrecision(2)}`;
+  $("grad-hi").textContent = `+${r.toPrecision(2)}`;
 }
 
 // ---------------------------------------------------------------- controls
 function onControl(ctl, value) {
   if (ctl.live) {
     socket.send({ type: "set", [ctl.key]: value });
-    writeHash(state.config);
     return;
   }
   if (ctl.key === "dataset") markDataset();
@@ -150,8 +218,7 @@ function datasetThumbs() {
   }
 }
 
-// Draw each data set's thumbnail from a tiny run-free sample the server sends on "ready":
-// cheaper to paint them once from the options' sample points.
+// Draw each data set's thumbnail once from the options' sample points.
 function paintThumbs() {
   for (const b of document.querySelectorAll("#dataset-thumbs button")) {
     const sample = options.samples?.[b.dataset.name];
@@ -200,17 +267,55 @@ function readCsv(file) {
   });
 }
 
+// A link or a preset writes into the one state; refused link values fall back to defaults.
+function loadSetup(raw, unknown = []) {
+  const { config, rejected } = sanitize(raw, options);
+  state.reset(config);
+  renderControls(state);
+  markDataset();
+  if (raw.problem && !rejected.includes("problem")) { state.set("problem", raw.problem); $("problem").value = raw.problem; }
+  $("seed").textContent = state.get("seed");
+  const bad = [...rejected.map((k) => `${spoken(k)} ${JSON.stringify(raw[k])}${allowed(k, options) ? ` (allowed ${allowed(k, options)})` : ""}`), ...unknown.map((k) => `“${k}” (not a setting)`)];
+  return bad.length ? `The link had values we could not use, so these start at their defaults: ${bad.join("; ")}.` : "";
+}
+
+// --------------------------------------------------------------- pinned runs
+const PIN_KEYS = ["dataset", "features", "hidden_layers", "activation", "init", "learning_rate", "optimizer", "batch_size", "regularization", "regularization_rate", "noise", "train_ratio", "n_samples", "seed", "loss"];
+
+function pinRun() {
+  if (!accepted || !losses.epochs.length) { setAlert("Train for a few epochs first, then pin the run to compare it with the next."); return; }
+  if (pins.length >= MAX_PINS) pins.shift();
+  const n = pins.length ? Math.max(...pins.map((p) => p.n)) + 1 : 1;
+  pins.push({ n, config: { ...accepted }, epochs: [...losses.epochs], train: [...losses.train], test: [...losses.test] });
+  drawPins();
+}
+
+function drawPins() {
+  losses.setPins(pins);
+  const table = $("pins");
+  table.hidden = !pins.length;
+  if (!pins.length) { table.replaceChildren(); return; }
+  const runs = [...pins.map((p) => ({ label: `Run ${p.n}`, config: p.config, last: p })), { label: "Now", config: accepted || {}, last: losses }];
+  const show = (v) => (Array.isArray(v) ? v.join("-") : v == null ? "–" : String(v));
+  const differ = PIN_KEYS.filter((k) => new Set(runs.map((r) => show(r.config[k]))).size > 1);
+  const lastOf = (r, key) => { const a = r.last[key]; return a && a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "–"; };
+  const head = `<caption>Pinned runs${differ.length ? "" : " — the same settings"}</caption><thead><tr><th scope="col">Run</th>${differ.map((k) => `<th scope="col">${spoken(k)}</th>`).join("")}<th scope="col">Epochs</th><th scope="col">Train loss</th><th scope="col">Test loss</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>`;
+  const rows = runs.map((r, i) => `<tr><th scope="row"><span class="pin-swatch pin-${i < pins.length ? pins[i].n % 4 : "now"}"></span>${r.label}</th>${differ.map((k) => `<td>${show(r.config[k])}</td>`).join("")}<td>${r.last.epochs.length}</td><td>${lastOf(r, "train")}</td><td>${lastOf(r, "test")}</td><td>${i < pins.length ? `<button type="button" class="unpin" data-n="${pins[i].n}" aria-label="Unpin run ${pins[i].n}">×</button>` : ""}</td></tr>`).join("");
+  table.innerHTML = `${head}<tbody>${rows}</tbody>`;
+  table.querySelectorAll(".unpin").forEach((b) => b.addEventListener("click", () => { pins = pins.filter((p) => p.n !== Number(b.dataset.n)); drawPins(); $("pin-run").focus(); }));
+}
+
 function wire() {
   bindControls(state, onControl);
   $("play").addEventListener("click", () => {
-    if (serverState === "diverged") return setAlert("Training diverged: lower the learning rate, then Reset.");
+    if (serverState === "diverged") return setAlert("Training diverged: lower the learning rate, then press Reset.");
     setPlaying(!running);
     socket.send({ type: running ? "resume" : "pause" });
   });
   $("step").addEventListener("click", () => { setPlaying(false); socket.send({ type: "step" }); });
   // keyboard: space plays/pauses, "s" steps (not while typing in a field)
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, select, textarea, button, [role=switch]") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest("input, select, textarea, button, [role=switch], [role=button], [role=dialog]") || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === " ") { e.preventDefault(); $("play").click(); }
     else if (e.key === "s") $("step").click();
   });
@@ -228,29 +333,37 @@ function wire() {
     const h = state.get("hidden_layers");
     if (h.length) { diagram.onLayers(h.slice(0, -1)); }
   });
+  $("show-gradients").addEventListener("click", (e) => {
+    const on = e.currentTarget.getAttribute("aria-checked") !== "true";
+    e.currentTarget.setAttribute("aria-checked", String(on));
+    diagram.setShowGradients(on);
+    document.querySelector(".network-panel").classList.toggle("show-gradients", on);
+    gradientLegend();
+  });
   $("show-test").addEventListener("change", (e) => boundary.setOptions({ showTest: e.target.checked }));
   $("discretize").addEventListener("change", (e) => boundary.setOptions({ discretize: e.target.checked }));
   $("export-model").addEventListener("click", () => { exportWanted = "model"; socket.send({ type: "export" }); });
   $("export-script").addEventListener("click", () => { exportWanted = "script"; socket.send({ type: "export" }); });
   $("copy-link").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
+  $("pin-run").addEventListener("click", pinRun);
+  $("trace-random").addEventListener("click", () => {
+    const n = ready?.train_points?.length || 0;
+    if (n) requestTrace("train", Math.floor(Math.random() * n));
+  });
   $("csv").addEventListener("change", (e) => e.target.files[0] && readCsv(e.target.files[0]));
   $("clear-points").addEventListener("click", () => { state.points = []; boundary.setPoints([]); });
   $("preset").addEventListener("change", (e) => {
     const preset = options.presets[e.target.value];
     if (!preset) return;
-    state = new State({ ...preset.config, seed: state.get("seed") });
-    renderControls(state);
-    markDataset();
+    loadSetup({ ...preset.config, seed: preset.config.seed ?? state.get("seed") });
+    $("preset-about").textContent = preset.about;
     setPlaying(false);
     setAlert("");
-    $("alert").textContent = "";
     start();
-    e.target.title = preset.about;
   });
   window.addEventListener("hashchange", () => {
-    state = new State(readHash());
-    renderControls(state);
-    markDataset();
+    const unknown = [];
+    linkMessage = loadSetup(readHash(location.hash, unknown), unknown);
     start();
   });
 }
@@ -264,8 +377,6 @@ async function main() {
   fill("optimizer", options.optimizers);
   for (const name of [...Object.keys(options.datasets), "custom"]) $("dataset").append(new Option(NAMES[name] || name, name));
   for (const [key, p] of Object.entries(options.presets)) $("preset").append(new Option(p.title, key));
-  state = new State(readHash());
-  $("seed").textContent = state.get("seed");
   diagram = new NetworkDiagram($("network"), {
     labels: options.features,
     onFeatures: (f) => { state.set("features", f); start(); },
@@ -282,16 +393,24 @@ async function main() {
       $("activation").value = Array.isArray(a) ? "" : a;
       start();
     },
+    onEdit: (edit) => socket.send({ type: "edit", ...edit }),
+    onVerify: (param) => socket.send({ type: "verify", ...param }),
   });
+  tracer = new TracePanel(document.querySelector(".trace-panel"), { onHighlight: (layer) => diagram.highlight(layer) });
+  health = new HealthPanel({
+    verdict: $("verdict"), grad: $("health-grad"), ratio: $("health-ratio"), dead: $("health-dead"),
+    table: $("health-table"), hist: $("histograms"), histLayer: $("hist-layer"),
+  });
+  document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
+  document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
   datasetThumbs();
   paintThumbs();
-  renderControls(state);
-  markDataset();
-  if (readHash().problem) { state.set("problem", readHash().problem); $("problem").value = state.get("problem"); }
+  const unknown = [];
+  linkMessage = loadSetup(readHash(location.hash, unknown), unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
   // plotly.js loads after this module: draw what arrived meanwhile once it is there
-  whenPlotly(() => { boundary.draw(); if (boundary.lastBlocks) boundary.render(boundary.lastBlocks); losses.draw(); });
+  whenPlotly(() => { boundary.draw(); if (boundary.lastBlocks) boundary.render(boundary.lastBlocks); losses.draw(); health.draw(); });
 }
 
 function whenPlotly(fn) {

@@ -1,12 +1,18 @@
-// The network diagram: a heatmap per neuron, links drawn by weight, layer and neuron controls.
+// The network diagram: a heatmap per neuron, links drawn by weight (or, with Show
+// gradients, by dL/dw), layer and neuron controls, and a card to read, edit and verify
+// any weight or bias.
 
 import { BLUE, ORANGE } from "./charts.js";
 
-const FEATURE_NAMES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"];
-const SIZE = 40;   // neuron box, px
-const GAP = 14;    // vertical gap between neurons
-const TOP = 68;    // room for the layer controls
+export const FEATURE_NAMES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"];
+// Plain names for screen readers and cards ("weight from x1 to h1.2").
+export const FEATURE_SPOKEN = { x1: "x1", x2: "x2", x1_sq: "x1²", x2_sq: "x2²", x1_x2: "x1x2", sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
+// The backward pass gets its own colours, so nobody mistakes a gradient for a weight.
+export const GRAD_POS = "#b0287a";
+export const GRAD_NEG = "#1b8a6b";
+const TOP = 78;    // room for the layer controls
 const SVGNS = "http://www.w3.org/2000/svg";
+const fmt = (v, d = 4) => (v == null || !Number.isFinite(v) ? "–" : Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(2) : v.toFixed(d));
 
 // 256-entry lookup from a quantised value to the diverging colour scale.
 function lut() {
@@ -36,15 +42,36 @@ export function paintGrid(canvas, data, offset, side) {
   ctx.putImageData(img, 0, 0);
 }
 
+export function unitName(layer, unit, nLayers, nOut) {
+  // layer: 1..nLayers-1 counts hidden layers, the last is the output
+  if (layer === nLayers - 1) return nOut === 1 ? "output" : `output ${unit + 1}`;
+  return `h${layer}.${unit + 1}`;
+}
+
 export class NetworkDiagram {
-  constructor(el, { labels, activations, onFeatures, onLayers, onActivation }) {
+  constructor(el, { labels, activations, onFeatures, onLayers, onActivation, onEdit, onVerify }) {
     this.activations = activations;
     this.onActivation = onActivation;
+    this.onEdit = onEdit;
+    this.onVerify = onVerify;
     this.el = el;
     this.labels = labels;
     this.onFeatures = onFeatures;
     this.onLayers = onLayers;
-    this.sizes = [];
+    this.showGradients = false;
+    this.blocks = null;
+    this.dead = new Set();
+    this.card = null;
+    new ResizeObserver(() => this.relayout()).observe(el);
+  }
+
+  relayout() {
+    const width = this.el.clientWidth;
+    if (!this.features || Math.abs(width - (this.builtWidth || 0)) < 8) return;
+    const focused = document.activeElement?.dataset?.key;
+    this.build(this.features, this.hidden, this.nOut, this.activation);
+    if (this.blocks) this.update(this.blocks);
+    if (focused) this.el.querySelector(`[data-key="${focused}"]`)?.focus();
   }
 
   // activation: one name for every hidden layer, or a list with one per layer
@@ -53,25 +80,37 @@ export class NetworkDiagram {
     this.features = features;
     this.hidden = hidden;
     this.nOut = nOut;
+    this.closeCard();
     this.el.replaceChildren();
-    const width = Math.max(this.el.clientWidth, 360);
+    const width = Math.max(this.el.clientWidth, 300);
+    this.builtWidth = this.el.clientWidth;
     const columns = hidden.length + 2;
-    const colX = (i) => 70 + ((width - 70 - SIZE - 10) * i) / (columns - 1);
+    // Neurons shrink for tall layers so every allowed network fits a laptop screen.
     const tallest = Math.max(FEATURE_NAMES.length, ...hidden, nOut);
-    this.el.style.height = `${TOP + tallest * (SIZE + GAP) + 10}px`;
+    const colGap = (width - 70 - 50) / (columns - 1);
+    const size = Math.max(14, Math.min(40, Math.floor(560 / tallest) - 10, Math.floor(colGap * 0.55)));
+    const gap = Math.max(4, Math.min(16, Math.floor(size * 0.35)));
+    this.size = size;
+    const colX = (i) => 62 + ((width - 62 - size - 8) * i) / (columns - 1);
+    this.el.style.height = `${TOP + tallest * (size + gap) + 14}px`;
+    this.el.style.setProperty("--neuron", `${size}px`);
     const svg = document.createElementNS(SVGNS, "svg");
     this.el.append(svg);
+    this.svg = svg;
     this.nodes = []; // per column: [{x, y, canvas?}]
+    this.focusables = [];
     // inputs: every feature is shown; the active ones feed the network
     const inputs = [];
     FEATURE_NAMES.forEach((name, i) => {
       const on = features.includes(name);
-      const node = this.neuron(colX(0), TOP + i * (SIZE + GAP), `feature ${on ? "" : "off"}`);
+      const node = this.neuron(colX(0), TOP + i * (size + gap), `feature ${on ? "" : "off"}`);
       node.div.title = `${this.labels[name]}: ${on ? "used" : "not used"} as an input (click to toggle)`;
       node.div.setAttribute("role", "switch");
       node.div.setAttribute("aria-checked", String(on));
       node.div.setAttribute("aria-label", `Feature ${this.labels[name]}`);
       node.div.tabIndex = 0;
+      node.div.dataset.key = `feature-${name}`;
+      node.name = FEATURE_SPOKEN[name];
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = this.labels[name];
@@ -85,40 +124,87 @@ export class NetworkDiagram {
       if (on) inputs.push(node);
     });
     this.nodes.push(inputs);
+    const nLayers = hidden.length + 2;
     hidden.forEach((n, l) => {
       const col = [];
-      for (let j = 0; j < n; j++) col.push(this.neuron(colX(l + 1), TOP + j * (SIZE + GAP), "hidden"));
+      for (let j = 0; j < n; j++) col.push(this.neuron(colX(l + 1), TOP + j * (size + gap), "hidden"));
+      col.forEach((node, j) => { node.name = unitName(l + 1, j, nLayers, nOut); });
       this.nodes.push(col);
-      this.layerControl(colX(l + 1), l, n);
+      this.layerControl(colX(l + 1), l, n, colGap);
     });
     const out = [];
-    for (let j = 0; j < nOut; j++) out.push(this.neuron(colX(columns - 1), TOP + j * (SIZE + GAP), "output"));
+    for (let j = 0; j < nOut; j++) {
+      const node = this.neuron(colX(columns - 1), TOP + j * (size + gap), "output");
+      node.name = unitName(columns - 1, j, nLayers, nOut);
+      out.push(node);
+    }
     this.nodes.push(out);
     const label = document.createElement("div");
-    label.className = "layer-ctl";
-    label.style.left = `${colX(columns - 1)}px`;
+    label.className = "layer-ctl out-label";
+    label.style.left = `${colX(columns - 1) + size / 2}px`;
     label.style.top = "8px";
     label.textContent = "output";
     this.el.append(label);
-    // links, one path per weight, in the order the frame lists weights
+    // links, one per weight, in the order the frame lists weights (layer, i, j)
     this.links = [];
+    let index = 0;
     for (let l = 0; l + 1 < this.nodes.length; l++) {
       for (const [i, a] of this.nodes[l].entries()) {
         for (const [j, b] of this.nodes[l + 1].entries()) {
-          const path = document.createElementNS(SVGNS, "path");
-          const x0 = a.x + SIZE, y0 = a.y + SIZE / 2, x1 = b.x, y1 = b.y + SIZE / 2;
+          const x0 = a.x + size, y0 = a.y + size / 2, x1 = b.x, y1 = b.y + size / 2;
           const mx = (x0 + x1) / 2;
-          path.setAttribute("d", `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`);
+          const d = `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`;
+          const path = document.createElementNS(SVGNS, "path");
+          path.setAttribute("d", d);
+          path.setAttribute("class", "link");
           path.setAttribute("stroke", "#ccc");
-          path.setAttribute("stroke-opacity", "0.75");
-          const title = document.createElementNS(SVGNS, "title");
-          path.append(title);
+          // an invisible 10 px wide twin takes the pointer and the focus: thin links stay easy to hit
+          const hit = document.createElementNS(SVGNS, "path");
+          hit.setAttribute("d", d);
+          hit.setAttribute("class", "link-hit");
+          const name = `weight from ${a.name} to ${b.name}`;
+          hit.setAttribute("role", "button");
+          hit.setAttribute("aria-label", name);
+          hit.setAttribute("tabindex", "-1");
+          hit.dataset.key = `w-${l}-${i}-${j}`;
           svg.append(path);
-          this.links.push({ path, title, from: i, to: j, layer: l });
+          const link = { path, hit, from: i, to: j, layer: l, index: index++, name, mid: [mx, (y0 + y1) / 2] };
+          this.links.push(link);
+          this.bindParam(hit, { kind: "weight", link });
         }
       }
     }
+    // hit areas above every visible link
+    for (const link of this.links) svg.append(link.hit);
+    // neurons that own a bias: hidden and output units, in the frame's bias order
+    this.units = [];
+    let b = 0;
+    for (let l = 1; l < this.nodes.length; l++) {
+      for (const [j, node] of this.nodes[l].entries()) {
+        const unit = { node, layer: l - 1, j, index: b++, name: node.name };
+        node.div.setAttribute("role", "button");
+        node.div.setAttribute("aria-label", l === this.nodes.length - 1 ? `${nOut === 1 ? "output neuron" : `neuron ${node.name}`}` : `neuron ${node.name}`);
+        node.div.tabIndex = -1;
+        node.div.dataset.key = `b-${l - 1}-${j}`;
+        const delta = document.createElement("span");
+        delta.className = "delta-tag";
+        delta.setAttribute("aria-hidden", "true");
+        node.div.append(delta);
+        node.delta = delta;
+        this.units.push(unit);
+        this.bindParam(node.div, { kind: "bias", unit });
+      }
+    }
+    // one tab stop for all weights and biases: arrows move between them (roving focus)
+    for (let l = 0; l + 1 < this.nodes.length; l++) {
+      this.focusables.push(...this.links.filter((k) => k.layer === l).map((k) => k.hit));
+      this.focusables.push(...this.units.filter((u) => u.layer === l).map((u) => u.node.div));
+    }
+    if (this.focusables.length) this.focusables[0].setAttribute("tabindex", "0");
+    this.focusables.forEach((el) => el.tagName === "DIV" && el.tabIndex !== 0 && (el.tabIndex = -1));
     this.layerSizes = this.nodes.map((c) => c.length);
+    this.applyDead();
+    this.highlight(this.highlighted);
   }
 
   neuron(x, y, kind) {
@@ -136,17 +222,19 @@ export class NetworkDiagram {
     return { x, y, div, canvas, bias };
   }
 
-  layerControl(x, layer, n) {
+  layerControl(x, layer, n, colGap) {
     const box = document.createElement("div");
     box.className = "layer-ctl";
-    box.style.left = `${x}px`;
+    box.style.left = `${x + this.size / 2}px`;
     box.style.top = "0px";
+    box.style.width = `${Math.min(84, Math.max(44, colGap - 6))}px`;
     const buttons = document.createElement("div");
     for (const [text, delta] of [["+", 1], ["−", -1]]) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "round tiny";
       b.textContent = text;
+      b.dataset.key = `layer-${layer}-${delta}`;
       b.setAttribute("aria-label", `${delta > 0 ? "Add" : "Remove"} a neuron in layer ${layer + 1}`);
       b.addEventListener("click", () => {
         const next = [...this.hidden];
@@ -156,11 +244,14 @@ export class NetworkDiagram {
       buttons.append(b);
     }
     const label = document.createElement("span");
-    label.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
+    label.className = "layer-size";
+    label.textContent = colGap < 70 ? `${n}` : `${n} neuron${n === 1 ? "" : "s"}`;
+    label.title = `${n} neuron${n === 1 ? "" : "s"} in layer ${layer + 1}`;
     const select = document.createElement("select");
     select.className = "layer-activation";
     select.setAttribute("aria-label", `Activation of layer ${layer + 1}`);
     select.title = "This layer's activation (the Activation menu sets every layer)";
+    select.dataset.key = `act-${layer}`;
     for (const name of this.activations) select.append(new Option(name.replace("_", " "), name));
     select.value = Array.isArray(this.activation) ? this.activation[layer] : this.activation;
     select.addEventListener("change", () => {
@@ -172,7 +263,196 @@ export class NetworkDiagram {
     this.el.append(box);
   }
 
+  // ---------------------------------------------------------- parameters
+  bindParam(el, param) {
+    el.addEventListener("mouseenter", () => this.openCard(param, false));
+    el.addEventListener("mouseleave", () => this.leave());
+    el.addEventListener("focus", () => { this.rove(el); this.openCard(param, false); });
+    el.addEventListener("click", (e) => { e.stopPropagation(); this.openCard(param, true); });
+    el.addEventListener("keydown", (e) => {
+      const i = this.focusables.indexOf(el);
+      const go = (k) => { e.preventDefault(); const t = this.focusables[Math.max(0, Math.min(this.focusables.length - 1, k))]; t?.focus(); };
+      if (e.key === "ArrowDown" || e.key === "ArrowRight") go(i + 1);
+      else if (e.key === "ArrowUp" || e.key === "ArrowLeft") go(i - 1);
+      else if (e.key === "Home") go(0);
+      else if (e.key === "End") go(this.focusables.length - 1);
+      else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); this.openCard(param, true); }
+      else if (e.key === "Escape") this.closeCard();
+    });
+  }
+
+  rove(el) {
+    for (const f of this.focusables) f.setAttribute("tabindex", f === el ? "0" : "-1");
+  }
+
+  values(param) {
+    const bl = this.blocks;
+    if (!bl) return {};
+    const k = param.kind === "weight" ? param.link.index : param.unit.index;
+    const get = (name) => (bl[name] ? bl[name].data[k] : undefined);
+    if (param.kind === "weight") {
+      const g = get("grad_weights"), reg = get("grad_weights_reg");
+      return { value: get("weights"), grad: g, reg, data: g - reg, update: get("update_weights") };
+    }
+    return { value: get("biases"), grad: get("grad_biases"), update: get("update_biases") };
+  }
+
+  paramName(param) {
+    return param.kind === "weight" ? param.link.name : `bias of ${param.unit.name}`;
+  }
+
+  openCard(param, pinned) {
+    clearTimeout(this.leaveTimer);
+    if (this.card && this.card.pinned && !pinned && this.card.param !== param) return;
+    if (!this.card) this.makeCard();
+    const c = this.card;
+    c.param = param;
+    c.pinned = pinned || (c.pinned && c.param === param);
+    c.el.hidden = false;
+    c.title.textContent = this.paramName(param)[0].toUpperCase() + this.paramName(param).slice(1);
+    c.el.setAttribute("aria-label", c.title.textContent);
+    c.verifyOut.textContent = "";
+    c.input.value = "";
+    c.input.removeAttribute("aria-invalid");
+    c.error.textContent = "";
+    this.fillCard();
+    // place it beside the parameter, inside the diagram
+    const [x, y] = param.kind === "weight" ? param.link.mid : [param.unit.node.x + this.size + 8, param.unit.node.y];
+    const w = this.el.clientWidth;
+    c.el.style.left = `${Math.max(0, Math.min(w - 270, x + 12))}px`;
+    c.el.style.top = `${Math.max(0, y + 12)}px`;
+    this.links.forEach((k) => k.path.classList.toggle("selected", param.kind === "weight" && k === param.link));
+    if (pinned) c.input.focus();
+  }
+
+  fillCard() {
+    const c = this.card;
+    if (!c || c.el.hidden) return;
+    const v = this.values(c.param);
+    const rows = [[c.param.kind === "weight" ? "weight w" : "bias b", fmt(v.value)]];
+    if (c.param.kind === "weight") {
+      rows.push(["∂L/∂w", fmt(v.grad)]);
+      rows.push(["  data part", fmt(v.data)]);
+      rows.push(["  regularisation part", fmt(v.reg)]);
+    } else {
+      rows.push(["∂L/∂b (mean δ)", fmt(v.grad)]);
+    }
+    rows.push([c.param.kind === "weight" ? "last update Δw" : "last update Δb", fmt(v.update)]);
+    c.dl.replaceChildren();
+    for (const [k, val] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = k;
+      const dd = document.createElement("dd");
+      dd.textContent = val;
+      c.dl.append(dt, dd);
+    }
+    c.input.placeholder = fmt(v.value);
+  }
+
+  makeCard() {
+    const el = document.createElement("div");
+    el.className = "param-card";
+    el.setAttribute("role", "dialog");
+    el.hidden = true;
+    el.innerHTML = `<p class="card-title"></p><dl></dl>
+      <form class="card-edit"><label>New value <input type="number" step="any" min="-100" max="100" aria-describedby="card-error"></label>
+      <button type="submit">Set</button></form>
+      <p class="card-error" id="card-error" role="alert"></p>
+      <button type="button" class="verify">Verify</button>
+      <div class="verify-out" aria-live="polite"></div>`;
+    this.el.append(el);
+    const card = {
+      el, title: el.querySelector(".card-title"), dl: el.querySelector("dl"),
+      input: el.querySelector("input"), error: el.querySelector(".card-error"),
+      verifyOut: el.querySelector(".verify-out"),
+    };
+    this.card = card;
+    el.addEventListener("mouseenter", () => clearTimeout(this.leaveTimer));
+    el.addEventListener("mouseleave", () => this.leave());
+    el.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); this.closeCard(true); } });
+    el.querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const raw = card.input.value.trim();
+      const v = Number(raw);
+      if (raw === "" || !Number.isFinite(v) || Math.abs(v) > 100) {
+        card.input.setAttribute("aria-invalid", "true");
+        card.error.textContent = "Type a number between −100 and 100.";
+        return;
+      }
+      card.input.removeAttribute("aria-invalid");
+      card.error.textContent = "";
+      const p = card.param;
+      if (p.kind === "weight") this.onEdit({ layer: p.link.layer, kind: "weight", i: p.link.from, j: p.link.to, value: v });
+      else this.onEdit({ layer: p.unit.layer, kind: "bias", j: p.unit.j, value: v });
+    });
+    el.querySelector(".verify").addEventListener("click", () => {
+      const p = card.param;
+      card.verifyOut.textContent = "Checking with finite differences…";
+      if (p.kind === "weight") this.onVerify({ layer: p.link.layer, kind: "weight", i: p.link.from, j: p.link.to });
+      else this.onVerify({ layer: p.unit.layer, kind: "bias", j: p.unit.j });
+    });
+  }
+
+  leave() {
+    clearTimeout(this.leaveTimer);
+    this.leaveTimer = setTimeout(() => {
+      const c = this.card;
+      if (c && !c.pinned && !c.el.contains(document.activeElement) && !this.el.querySelector(":hover.param-card")) this.closeCard();
+    }, 250);
+  }
+
+  closeCard(refocus = false) {
+    const c = this.card;
+    if (!c || c.el.hidden) return;
+    const p = c.param;
+    c.el.hidden = true;
+    c.pinned = false;
+    this.links?.forEach((k) => k.path.classList.remove("selected"));
+    if (refocus && p) (p.kind === "weight" ? p.link.hit : p.unit.node.div).focus();
+  }
+
+  showVerify(msg) {
+    const c = this.card;
+    if (!c) return;
+    const sameParam = c.param && (c.param.kind === msg.kind) &&
+      (msg.kind === "weight" ? c.param.link.layer === msg.layer && c.param.link.from === msg.i && c.param.link.to === msg.j
+        : c.param.unit.layer === msg.layer && c.param.unit.j === msg.j);
+    if (!sameParam) return;
+    const e = msg.relative_error;
+    c.verifyOut.innerHTML = "";
+    const dl = document.createElement("dl");
+    for (const [k, v] of [["analytic (backprop)", fmt(msg.analytic, 8)], ["numeric (finite difference)", fmt(msg.numeric, 8)], ["relative error", e == null ? "–" : e.toExponential(1)]]) {
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = v;
+      dl.append(dt, dd);
+    }
+    const verdict = document.createElement("p");
+    verdict.className = msg.matches ? "matches" : "differs";
+    verdict.textContent = msg.matches ? "✓ matches (relative error below 10⁻⁶)" : "✗ differs by more than 10⁻⁶";
+    c.verifyOut.append(dl, verdict);
+    if (msg.note) {
+      const note = document.createElement("p");
+      note.className = "hint";
+      note.textContent = msg.note[0].toUpperCase() + msg.note.slice(1) + ".";
+      c.verifyOut.append(note);
+    }
+  }
+
+  showEditError(message) {
+    if (!this.card) return;
+    this.card.error.textContent = message;
+    this.card.input.setAttribute("aria-invalid", "true");
+  }
+
+  // --------------------------------------------------------------- drawing
+  setShowGradients(on) {
+    this.showGradients = on;
+    this.el.classList.toggle("gradients", on);
+    if (this.blocks) this.update(this.blocks);
+  }
+
   update(blocks) {
+    this.blocks = blocks;
     if (!this.nodes) return;
     const thumbs = blocks.neurons;
     const side = thumbs.shape[1];
@@ -184,27 +464,69 @@ export class NetworkDiagram {
         k++;
       }
     }
-    const w = blocks.weights.data;
-    let maxAbs = 1e-6;
-    for (const v of w) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const grads = this.showGradients && blocks.grad_weights;
+    const w = grads ? blocks.grad_weights.data : blocks.weights.data;
+    let maxAbs = 1e-12;
+    for (const v of w) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    this.range = maxAbs;
+    const scale = grads ? maxAbs : Math.max(1, maxAbs);
     for (let i = 0; i < this.links.length && i < w.length; i++) {
       const link = this.links[i];
       const v = w[i];
-      link.path.setAttribute("stroke", v >= 0 ? BLUE : ORANGE);
-      link.path.setAttribute("stroke-width", (0.4 + 5 * Math.min(1, Math.abs(v) / Math.max(1, maxAbs))).toFixed(2));
-      link.title.textContent = `weight ${v.toFixed(4)} (layer ${link.layer + 1}, ${link.from + 1} → ${link.to + 1})`;
+      const pos = grads ? GRAD_POS : BLUE, neg = grads ? GRAD_NEG : ORANGE;
+      link.path.setAttribute("stroke", v >= 0 ? pos : neg);
+      link.path.setAttribute("stroke-width", (0.5 + 5.5 * Math.min(1, Math.abs(v) / scale)).toFixed(2));
     }
     const b = blocks.biases.data;
-    let j = 0;
-    for (let l = 1; l < this.nodes.length; l++) {
-      for (const [n, node] of this.nodes[l].entries()) {
-        const v = b[j++];
-        if (v === undefined) continue;
-        const isOut = l === this.nodes.length - 1;
-        node.div.title = `${isOut ? "Output" : `Layer ${l}, neuron ${n + 1}`} · bias ${v.toFixed(4)}`;
-        node.bias.style.background = v >= 0 ? BLUE : ORANGE;
-        node.bias.style.opacity = String(Math.min(1, 0.25 + Math.abs(v)));
-      }
+    const gb = blocks.grad_biases?.data;
+    let maxDelta = 1e-12;
+    if (gb) for (const v of gb) if (Number.isFinite(v)) maxDelta = Math.max(maxDelta, Math.abs(v));
+    for (const unit of this.units) {
+      const v = b[unit.index];
+      if (v === undefined) continue;
+      unit.node.bias.style.background = v >= 0 ? BLUE : ORANGE;
+      unit.node.bias.style.opacity = String(Math.min(1, 0.25 + Math.abs(v)));
+      const d = gb ? gb[unit.index] : null;
+      unit.node.delta.textContent = grads && d != null && this.size >= 30 ? `δ ${fmt(d, 3)}` : "";
+      unit.node.div.style.setProperty("--delta-color", d >= 0 ? GRAD_POS : GRAD_NEG);
+      unit.node.div.style.setProperty("--delta-width", grads && d != null ? `${(1 + 3 * Math.min(1, Math.abs(d) / maxDelta)).toFixed(1)}px` : "0px");
     }
+    this.deltaRange = maxDelta;
+    this.fillCard();
+  }
+
+  // Dead units get a badge; the health event lists them as [layer, unit].
+  setDead(deadUnits, nPoints) {
+    this.dead = new Set(deadUnits.map(([l, j]) => `${l}-${j}`));
+    this.nPoints = nPoints;
+    this.applyDead();
+  }
+
+  applyDead() {
+    if (!this.units) return;
+    for (const unit of this.units) {
+      const dead = this.dead.has(`${unit.layer}-${unit.j}`);
+      unit.node.div.classList.toggle("dead", dead);
+      let badge = unit.node.div.querySelector(".dead-badge");
+      if (dead && !badge) {
+        badge = document.createElement("span");
+        badge.className = "dead-badge";
+        badge.textContent = "dead";
+        unit.node.div.append(badge);
+      } else if (!dead && badge) badge.remove();
+      const base = unit.node.div.getAttribute("aria-label").replace(/, dead:.*$/, "");
+      const why = `${unit.name} dead: inactive on all ${this.nPoints} training points, so its incoming weights get no gradient`;
+      unit.node.div.setAttribute("aria-label", dead ? `${base}, dead: inactive on all ${this.nPoints} training points` : base);
+      if (badge) badge.title = why;
+    }
+  }
+
+  // The trace highlights one layer (1.. for weight matrices; 0 for none).
+  highlight(layer) {
+    this.highlighted = layer;
+    if (!this.nodes) return;
+    this.el.classList.toggle("tracing", Boolean(layer));
+    this.links.forEach((k) => k.path.classList.toggle("lit", k.layer + 1 === layer));
+    this.nodes.forEach((col, l) => col.forEach((n) => n.div.classList.toggle("lit", Boolean(layer) && (l === layer || l === layer - 1))));
   }
 }

@@ -4,7 +4,7 @@
 export const DEFAULTS = {
   dataset: "circle", n_samples: 500, noise: 0, train_ratio: 0.5, features: ["x1", "x2"],
   hidden_layers: [4, 2], activation: "tanh", problem: "classification", loss: "auto",
-  learning_rate: 0.03, optimizer: "sgd", batch_size: 10, regularization: "none",
+  learning_rate: 0.03, init: "xavier", optimizer: "sgd", batch_size: 10, regularization: "none",
   regularization_rate: 0, seed: 0, n_classes: 3, max_epochs: null,
 };
 
@@ -18,6 +18,7 @@ export const CONTROLS = [
   { key: "dataset", id: "dataset" },
   { key: "learning_rate", id: "learning-rate", read: num, live: true },
   { key: "activation", id: "activation" },
+  { key: "init", id: "init" },
   { key: "optimizer", id: "optimizer" },
   { key: "regularization", id: "regularization" },
   { key: "regularization_rate", id: "regularization-rate", read: num, live: true },
@@ -34,11 +35,11 @@ export const CONTROLS = [
 const HASH_KEYS = [...Object.keys(DEFAULTS), "seed"];
 const PARSE = { features: list, hidden_layers: ints, activation: (v) => (v.includes(",") ? list(v) : v) };
 
-export function readHash(hash = location.hash) {
+export function readHash(hash = location.hash, unknown = []) {
   const out = {};
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   for (const [k, v] of params) {
-    if (!HASH_KEYS.includes(k)) continue;
+    if (!HASH_KEYS.includes(k)) { unknown.push(k); continue; }
     const parse = PARSE[k];
     if (parse) out[k] = parse(v);
     else if (typeof DEFAULTS[k] === "number" || k === "max_epochs" || k === "seed") out[k] = v === "" ? null : Number(v);
@@ -58,6 +59,59 @@ export function writeHash(config) {
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
 
+// What a link may hold, checked before anything reaches the state: a bad or unknown value
+// falls back to its default and is named to the learner.
+const SPOKEN = {
+  learning_rate: "learning rate", regularization_rate: "regularization rate", batch_size: "batch size",
+  n_samples: "points", train_ratio: "ratio of training data", n_classes: "classes", max_epochs: "stop after",
+  hidden_layers: "hidden layers", init: "initialization",
+};
+export const spoken = (key) => SPOKEN[key] || key.replaceAll("_", " ");
+
+export function sanitize(raw, options) {
+  const ok = {};
+  const rejected = [];
+  const limits = options.limits;
+  const oneOf = (v, list) => list.includes(v);
+  const check = {
+    dataset: (v) => oneOf(v, Object.keys(options.datasets)),
+    features: (v) => Array.isArray(v) && v.length >= 1 && v.length <= 7 && v.every((f) => f in options.features) && new Set(v).size === v.length,
+    hidden_layers: (v) => Array.isArray(v) && v.length <= 8 && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 64),
+    activation: (v) => (Array.isArray(v) ? v.every((a) => oneOf(a, options.activations)) : oneOf(v, options.activations)),
+    optimizer: (v) => oneOf(v, options.optimizers),
+    regularization: (v) => oneOf(v, ["none", "l1", "l2"]),
+    problem: (v) => oneOf(v, ["classification", "regression"]),
+    loss: (v) => oneOf(v, ["auto", "bce", "cross_entropy", "mse", "quadratic"]),
+    init: (v) => oneOf(v, ["xavier", "he", "normal"]),
+  };
+  for (const [k, v] of Object.entries(raw)) {
+    let good;
+    if (check[k]) good = check[k](v);
+    else if (k === "max_epochs" && v == null) good = true;
+    else if (limits[k]) {
+      const [lo, hi] = limits[k];
+      const integer = ["n_samples", "batch_size", "seed", "n_classes", "max_epochs"].includes(k);
+      good = typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi && (!integer || Number.isInteger(v));
+    } else good = false;
+    if (good) ok[k] = v;
+    else rejected.push(k);
+  }
+  if (Array.isArray(ok.activation) && ok.activation.length !== (ok.hidden_layers || DEFAULTS.hidden_layers).length) {
+    delete ok.activation;
+    rejected.push("activation");
+  }
+  return { config: ok, rejected };
+}
+
+export function allowed(key, options) {
+  const lim = options.limits[key];
+  if (key === "train_ratio" && lim) return `${lim[0] * 100}% to ${lim[1] * 100}%`;
+  if (key === "noise" && lim) return `0 to ${lim[1] * 100}`;
+  return lim ? `${lim[0]} to ${lim[1]}` : "";
+}
+
+// One State for the page's lifetime: presets and a changed link write into it, then the
+// controls are rendered from it, so no control can keep writing into a stale copy.
 export class State {
   constructor(initial) {
     this.config = { ...DEFAULTS, ...initial };
@@ -66,6 +120,7 @@ export class State {
   get(key) { return this.config[key]; }
   set(key, value) { this.config[key] = value; }
   merge(partial) { Object.assign(this.config, partial); }
+  reset(config) { this.config = { ...DEFAULTS, ...config }; }
   // The config sent to the server (defaults left for the server to fill).
   toRunConfig() {
     const c = { ...this.config };

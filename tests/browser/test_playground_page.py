@@ -52,7 +52,7 @@ def test_play_trains_loss_falls_and_the_boundary_moves(page: Any, live_server: s
     stopped = epoch(page)
     page.wait_for_timeout(500)
     assert epoch(page) == stopped
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     wait_epoch(page, stopped + 1)
     page.get_by_role("button", name="Reset").click()
     page.wait_for_function("() => document.getElementById('epoch').textContent === '0'")
@@ -93,6 +93,7 @@ def test_live_controls_and_bad_values(page: Any, live_server: str) -> None:
     page.wait_for_function("() => document.getElementById('alert').textContent.length > 0")
     assert re.search(r"Learning rate must be between 1e-06 and 10", alert.inner_text())
     assert rate.get_attribute("aria-invalid") == "true"
+    assert "learning_rate=50" not in page.url  # a refused value never reaches the link
     rate.fill("0.1")
     rate.blur()
     page.wait_for_function("() => document.getElementById('alert').textContent === ''")
@@ -101,7 +102,8 @@ def test_live_controls_and_bad_values(page: Any, live_server: str) -> None:
     batch = page.get_by_label("Batch size")
     batch.fill("30")
     batch.dispatch_event("change")
-    assert "batch_size=30" in page.url
+    page.wait_for_function("() => location.hash.includes('batch_size=30')")  # once accepted
+    assert "learning_rate=0.1&" in page.url
 
 
 def test_presets_load_the_tutorial_systems(page: Any, live_server: str) -> None:
