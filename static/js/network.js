@@ -267,7 +267,7 @@ export class NetworkDiagram {
   bindParam(el, param) {
     el.addEventListener("mouseenter", () => this.openCard(param, false));
     el.addEventListener("mouseleave", () => this.leave());
-    el.addEventListener("focus", () => { this.rove(el); this.openCard(param, false); });
+    el.addEventListener("focus", () => { this.rove(el); if (!this.refocusing) this.openCard(param, false); });
     el.addEventListener("click", (e) => { e.stopPropagation(); this.openCard(param, true); });
     el.addEventListener("keydown", (e) => {
       const i = this.focusables.indexOf(el);
@@ -355,7 +355,7 @@ export class NetworkDiagram {
     el.setAttribute("role", "dialog");
     el.hidden = true;
     el.innerHTML = `<p class="card-title"></p><dl></dl>
-      <form class="card-edit"><label>New value <input type="number" step="any" min="-100" max="100" aria-describedby="card-error"></label>
+      <form class="card-edit" novalidate><label>New value <input type="number" step="any" min="-100" max="100" aria-describedby="card-error"></label>
       <button type="submit">Set</button></form>
       <p class="card-error" id="card-error" role="alert"></p>
       <button type="button" class="verify">Verify</button>
@@ -408,7 +408,11 @@ export class NetworkDiagram {
     c.el.hidden = true;
     c.pinned = false;
     this.links?.forEach((k) => k.path.classList.remove("selected"));
-    if (refocus && p) (p.kind === "weight" ? p.link.hit : p.unit.node.div).focus();
+    if (refocus && p) {
+      this.refocusing = true;  // back on its parameter, without opening the card again
+      (p.kind === "weight" ? p.link.hit : p.unit.node.div).focus();
+      this.refocusing = false;
+    }
   }
 
   showVerify(msg) {
