@@ -43,14 +43,14 @@ def test_show_gradients_recolours_links_and_shows_deltas(page: Any, live_server:
     play_for(page, 20)
     switch = page.get_by_role("switch", name="Show gradients")
     assert switch.get_attribute("aria-checked") == "false"
-    before = page.evaluate(
-        "() => [...document.querySelectorAll('#network path.link')].map(p => p.getAttribute('stroke'))"
+    strokes = (
+        "() => [...document.querySelectorAll('#network path.link')]"
+        ".map(p => p.getAttribute('stroke'))"
     )
+    before = page.evaluate(strokes)
     switch.click()
     assert switch.get_attribute("aria-checked") == "true"
-    after = page.evaluate(
-        "() => [...document.querySelectorAll('#network path.link')].map(p => p.getAttribute('stroke'))"
-    )
+    after = page.evaluate(strokes)
     assert set(after) <= {"#b0287a", "#1b8a6b"} and set(before) <= {"#0877bd", "#f59322"}
     legend = page.locator("#grad-legend")
     assert legend.is_visible()
@@ -87,11 +87,15 @@ def test_focus_a_weight_edit_it_and_verify_it(page: Any, live_server: str) -> No
         "() => document.querySelector('.param-card dd')?.textContent === '2.5000'"
     )
     page.get_by_role("button", name="Step", exact=True).click()
-    page.wait_for_function("() => document.querySelector('.param-card dd')?.textContent !== '2.5000'")
+    page.wait_for_function(
+        "() => document.querySelector('.param-card dd')?.textContent !== '2.5000'"
+    )
     moved = value(card.locator("dd").first.inner_text())
     assert moved != 2.5 and abs(moved - 2.5) < 0.5  # training went on from the edited value
     card.get_by_role("button", name="Verify").click()
-    page.wait_for_function("() => document.querySelector('.verify-out .matches, .verify-out .differs')")
+    page.wait_for_function(
+        "() => document.querySelector('.verify-out .matches, .verify-out .differs')"
+    )
     out = card.locator(".verify-out").inner_text()
     assert "✓ matches" in out
     error = re.search(r"relative error\s+([\d.]+e-\d+)", out)
@@ -111,7 +115,9 @@ def test_edit_a_bias_from_its_neuron(page: Any, live_server: str) -> None:
     assert "∂L/∂b (mean δ)" in card.inner_text()
     card.get_by_label("New value").fill("-1.25")
     card.get_by_role("button", name="Set").click()
-    page.wait_for_function("() => document.querySelector('.param-card dd')?.textContent === '-1.2500'")
+    page.wait_for_function(
+        "() => document.querySelector('.param-card dd')?.textContent === '-1.2500'"
+    )
 
 
 def test_trace_a_point_through_every_step(page: Any, live_server: str) -> None:
