@@ -90,7 +90,7 @@ async function predict() {
     const r = await fetch("/api/predict", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined }),
+      body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined, saliency: true }),
     });
     const body = await r.json();
     if (!r.ok) throw new Error(`${body.detail.field} ${body.detail.message}`);
@@ -134,6 +134,7 @@ function show(body) {
     img.data.set([g, g, g, 255], i * 4);
   });
   seen.putImageData(img, 0, 0);
+  if (body.saliency) drawSaliency(body.input, body.saliency, names[body.label]);
   const box = $("activations");
   box.replaceChildren();
   for (const layer of body.hidden) {
@@ -152,7 +153,24 @@ function show(body) {
   }
 }
 
+// d p(class) / d pixel over the input the model saw: blue raises the class, orange lowers it.
+function drawSaliency(input, sal, name) {
+  const ctx = $("saliency").getContext("2d");
+  const img = ctx.createImageData(28, 28);
+  const max = Math.max(1e-12, ...sal.map(Math.abs));
+  sal.forEach((s, i) => {
+    const t = Math.min(1, Math.abs(s) / max);
+    const base = 255 - Math.round(90 * input[i]);  // the digit stays faintly visible
+    const [r, g, b] = s >= 0 ? [8, 119, 189] : [245, 147, 34];
+    img.data.set([base + (r - base) * t, base + (g - base) * t, base + (b - base) * t, 255], i * 4);
+  });
+  ctx.putImageData(img, 0, 0);
+  $("saliency-title").textContent = `Pixels that would raise / lower the ${name}`;
+}
+
 function showEmpty() {
+  $("saliency").getContext("2d").clearRect(0, 0, 28, 28);
+  $("saliency-title").textContent = "Pixels that would raise / lower the answer";
   $("prediction").textContent = "";
   $("confidence").textContent = "Draw in the box";
   if (window.Plotly) drawBars(new Array(10).fill(0), -1);
@@ -178,6 +196,8 @@ export async function loadModels(select) {
 function showModelInfo() {
   const m = models.find((x) => x.name === $("model").value);
   if (!m) return;
+  $("model-download").href = `/api/models/${encodeURIComponent(m.name)}/download`;
+  $("model-download").textContent = `Download ${m.name} (.npz, loads with nn_core.Network.load)`;
   $("model-info").textContent = `${m.architecture.join("–")} ${m.activation.join("/")} → ${m.output_activation}; ` +
     `held-out accuracy ${m.accuracy == null ? "?" : (100 * m.accuracy).toFixed(2) + " %"} on ${m.dataset}; ` +
     `${m.epochs ?? "?"} epochs${m.date ? ", " + m.date : ""}${m.builtin ? " (shipped)" : ""}.`;

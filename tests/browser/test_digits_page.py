@@ -130,3 +130,24 @@ def test_train_save_and_use_a_model_from_the_page(page: Any, live_server: str) -
     models = page.evaluate("() => fetch('/api/models').then(r => r.json())")
     tiny = next(m for m in models["models"] if m["name"] == "tiny-ten")
     assert tiny["architecture"] == [784, 256, 128, 10] and tiny["accuracy"] > 0.9
+
+
+def test_saliency_map_and_model_download(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/digits")
+    draw(page, DIGITS["7"])
+    assert prediction(page) == "7"
+    sal = page.get_by_role("img", name="Pixels that would raise / lower the 7")
+    assert sal.is_visible()
+    colours = page.evaluate(
+        """() => { const d = document.getElementById('saliency').getContext('2d')
+            .getImageData(0, 0, 28, 28).data; let up = 0, down = 0;
+            for (let i = 0; i < d.length; i += 4) {
+              if (d[i + 2] > d[i] + 60) up++; if (d[i] > d[i + 2] + 60) down++; }
+            return [up, down]; }"""
+    )
+    assert colours[0] > 5 and colours[1] > 5  # pixels that raise and pixels that lower the 7
+    link = page.get_by_role("link", name="Download mnist-mlp")
+    assert link.get_attribute("href") == "/api/models/mnist-mlp/download"
+    with page.expect_download() as got:
+        link.click()
+    assert got.value.suggested_filename == "mnist-mlp.npz"
