@@ -33,7 +33,7 @@ bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; echo; done
 
 screenshots: $(STAMP)
-	@SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k "play_trains or off_centre"
+	@SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -q tests/browser -k "play_trains or off_centre or through_every_step or dead_relu_preset_shows"
 
 load-long: $(STAMP)
 	@LOAD_SECONDS=60 $(PY) -m pytest -q -s tests/app/test_reliability.py -k 32_sessions

@@ -21,3 +21,18 @@ def test_readme_python_example_runs(
     assert (tmp_path / "spiral.npz").exists()
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 6 and lines[0].startswith("1 ")
+
+
+def test_the_backprop_walkthrough_holds_what_the_code_prints() -> None:
+    """docs/backprop.md's numbers come from a real run; they must not drift from the code."""
+    import subprocess
+    import sys
+
+    printed = subprocess.run(
+        [sys.executable, "scripts/backprop_walkthrough.py"], cwd=ROOT, capture_output=True,
+        text=True, check=True,
+    ).stdout.strip()
+    doc = (ROOT / "docs" / "backprop.md").read_text()
+    block = doc.split("<!-- walkthrough:begin -->")[1].split("<!-- walkthrough:end -->")[0]
+    assert block.strip() == printed
+    assert "matches" in printed and "**Update**" in printed

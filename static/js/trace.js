@@ -10,10 +10,10 @@ const num = (v) => {
   if (v == null || !Number.isFinite(v)) return "NaN";
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
-    const [m, e] = v.toExponential(2).split("e");
-    return `${m}·10<sup>${Number(e)}</sup>`;
+    const [m, e] = v.toExponential(3).split("e");
+    return `${m.replace("-", "−")}·10<sup>${Number(e)}</sup>`;
   }
-  return v.toFixed(4);
+  return (a < 1 ? v.toPrecision(4) : v.toFixed(4)).replace("-", "−");  // four significant digits at least
 };
 // a number inside a formula: negative values in brackets
 const par = (v) => (v < 0 ? `(${num(v)})` : num(v));

@@ -149,7 +149,7 @@ def test_trace_a_point_through_every_step(page: Any, live_server: str) -> None:
             line = body.locator(".formula").first.inner_text().replace(" ", "").split("\n")[0]
             nums = [value(n) for n in re.findall(NUMBER, line)]
             slope, back, delta = nums[-3:]  # ... = f'(z) · (sum) = delta
-            assert slope * back == pytest.approx(delta, rel=2e-2, abs=1e-6)  # 3 digits shown
+            assert slope * back == pytest.approx(delta, rel=5e-3, abs=1e-6)  # 3-4 digits shown
         if name == "update":
             change = body.locator(".loss-change").inner_text()
             before, after = (value(n) for n in re.findall(NUMBER, change.replace(" ", ""))[:2])
