@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 
 from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
-from nn_core.backprop import check_gradient, health, regularization_grads, trace
+from nn_core.backprop import regularization_grads, trace
 from nn_core.boundary import grid_points, layer_outputs, quantize
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
+from nn_core.gradcheck import check_gradient
+from nn_core.health import health
 from nn_core.losses import compatible
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer

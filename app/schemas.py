@@ -127,7 +127,7 @@ class SetRequest(Strict):
             and self.batch_size is None
         ):
             raise ValueError(
-                "learning_rate: set needs learning_rate, regularization_rate or batch_size"
+                "learning_rate: give a learning rate, a regularization rate or a batch size"
             )
         return self
 

@@ -23,6 +23,7 @@ WEB = (
 def test_nn_core_imports_only_numpy_and_the_standard_library() -> None:
     code = (
         "import sys, nn_core, nn_core.mnist, nn_core.images, nn_core.boundary\n"
+        "import nn_core.backprop, nn_core.gradcheck, nn_core.health\n"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {WEB!r})\n"
         "print(','.join(bad))"
     )

@@ -16,6 +16,8 @@ const NAMES = {
   plane: "Plane (regression)", multi_gaussian: "Bumps (regression)", custom: "Your own points",
 };
 const PARAM_FIELDS = ["layer", "kind", "i", "j", "value"];
+const LOSS_NAMES = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "squared error", quadratic: "½ squared error" };
+const STATE_WORDS = { running: "running", paused: "paused", diverged: "diverged", done: "finished", stopped: "stopped by the server", busy: "refused: the server is full" };
 const MAX_PINS = 4;
 
 let options;
@@ -27,6 +29,7 @@ let exportWanted = null;
 let ready = null;             // the current run's "ready" event
 let pins = [];
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
+let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
 const losses = new LossChart($("loss-curve"));
 let diagram;
@@ -40,6 +43,7 @@ function setAlert(text, field) {
 }
 
 function setPlaying(on) {
+  if (on !== running) announce(on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
   running = on;
   const play = $("play");
   play.setAttribute("aria-label", on ? "Pause" : "Play");
@@ -81,6 +85,20 @@ const handlers = {
     tracer.setNetwork(msg.config.features, msg.layers);
     boundary.setTraced(null);
     if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
+    $("loss-name").textContent = LOSS_NAMES[msg.loss] || msg.loss;
+    for (const opt of $("loss").options) opt.disabled = !lossFits(opt.value, msg);
+    $("loss").value = msg.config.loss;
+    const act = Array.isArray(msg.config.activation) ? msg.config.activation.join(", ") : msg.config.activation;
+    $("network").setAttribute("aria-label", `Network diagram: inputs ${msg.config.features.join(", ")}; ${hidden.length ? `hidden layers of ${hidden.join(", ")} ${act} neurons` : "no hidden layer"}; ${msg.layers.at(-1)} ${msg.output_activation} output${msg.layers.at(-1) > 1 ? "s" : ""}`);
+    // your own points: all of them are shown, test points ringed, so none seem to vanish
+    const custom = msg.config.dataset === "custom";
+    if (custom && !$("show-test").checked) { $("show-test").checked = true; boundary.setOptions({ showTest: true }); }
+    $("own-points-note").textContent = custom ? `${msg.train_points.length} of your points train the network (filled); ${msg.test_points.length} are held out to test it (ringed).` : "";
+    // batch size reaches the whole training set (full batch)
+    const batch = $("batch-size");
+    batch.max = String(msg.train_points.length);
+    $("batch-size-value").textContent = Number(batch.value) >= msg.train_points.length ? `${batch.value} (full batch)` : batch.value;
+    summarise();
   },
   progress(msg) {
     losses.add(msg);
@@ -102,11 +120,12 @@ const handlers = {
     diagram.setDead(msg.dead_units, msg.n_points);
   },
   status(msg) {
+    if (msg.state !== serverState) announce(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     if (msg.state === "diverged") {
       setPlaying(false);
-      setAlert(`Training diverged at epoch ${msg.epoch}: ${msg.message || "the loss is no longer a number"}.`);
+      setAlert(`Training diverged at epoch ${msg.epoch}: the loss became too large to compute. Lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`);
     } else if (msg.state === "done") {
       setPlaying(false);
     } else if (msg.state === "busy") {
@@ -164,6 +183,34 @@ function start(clear = true) {
   socket.send({ type: "start", config: state.toRunConfig(), paused: !running });
 }
 
+function lossFits(loss, msg) {
+  const out = msg.output_activation;
+  if (loss === "bce") return out === "sigmoid";
+  if (loss === "cross_entropy") return out === "softmax";
+  return true;
+}
+
+// Screen readers hear state changes, and while training a summary every few seconds,
+// not the read-outs that change 100 times a second.
+function announce(text) {
+  $("announcer").textContent = text;
+}
+
+function summarise() {
+  const n = losses.epochs.length;
+  const last = (a) => (a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "not yet known");
+  const text = n ? `after ${losses.epochs.at(-1)} epochs: training loss ${last(losses.train)}, test loss ${last(losses.test)}${losses.acc.at(-1) != null ? `, test accuracy ${(100 * losses.acc.at(-1)).toFixed(1)}%` : ""}` : "no epochs yet";
+  $("loss-curve").setAttribute("aria-label", `Loss curve, ${text}`);
+  $("boundary").setAttribute("aria-label", `Decision boundary, ${text}`);
+  return text;
+}
+
+setInterval(() => {
+  if (!running || serverState !== "running" || !losses.epochs.length) return;
+  const text = summarise();
+  if (text !== summarise.last) { summarise.last = text; announce(`Training, ${text}.`); }
+}, 5000);
+
 function requestTrace(split, index) {
   socket.send({ type: "trace", split, index });
 }
@@ -181,17 +228,40 @@ function gradientLegend() {
 }
 
 // ---------------------------------------------------------------- controls
+// A typed number is checked before it is sent: a refused value never reaches the run or
+// the link, and the message names the control and its range in plain words.
+function refused(ctl, value) {
+  const lim = options.limits[ctl.key];
+  if (!lim || !["learning_rate", "regularization_rate", "max_epochs"].includes(ctl.key)) return "";
+  if (ctl.key === "max_epochs" && value == null) return "";
+  const [lo, hi] = lim;
+  const name = label(ctl.key);
+  if (value == null || !Number.isFinite(value)) return `${name}: type a number from ${lo} to ${hi}.`;
+  if (value < lo || value > hi) return `${name}: ${value} is outside the allowed range, ${lo.toLocaleString("en", { maximumFractionDigits: 6 })} to ${hi.toLocaleString("en")}.`;
+  if (ctl.key === "max_epochs" && !Number.isInteger(value)) return `${name}: type a whole number of epochs.`;
+  return "";
+}
+
 function onControl(ctl, value) {
+  const problem = refused(ctl, value);
+  if (problem) {
+    if (accepted && ctl.key in accepted) state.set(ctl.key, accepted[ctl.key]);
+    setAlert(problem, ctl.key);
+    return;
+  }
+  if (ctl.key === "loss") lossFromPreset = false;
   if (ctl.live) {
     socket.send({ type: "set", [ctl.key]: value });
     return;
   }
-  if (ctl.key === "dataset") markDataset();
+  if (ctl.key === "dataset") markDataset(true);
   start();
 }
 
-function markDataset() {
+function markDataset(changed = false) {
   const name = state.get("dataset");
+  // a preset's loss belongs to the preset's data: a new data set starts from automatic
+  if (changed && lossFromPreset) { state.set("loss", "auto"); $("loss").value = "auto"; lossFromPreset = false; }
   $("dataset").value = name;
   document.querySelectorAll("#dataset-thumbs button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.name === name)));
   const spec = options.datasets[name];
@@ -213,7 +283,7 @@ function datasetThumbs() {
     const c = document.createElement("canvas");
     c.width = c.height = 48;
     b.append(c);
-    b.addEventListener("click", () => { state.set("dataset", name); markDataset(); start(); });
+    b.addEventListener("click", () => { state.set("dataset", name); markDataset(true); start(); });
     box.append(b);
   }
 }
@@ -308,7 +378,7 @@ function drawPins() {
 function wire() {
   bindControls(state, onControl);
   $("play").addEventListener("click", () => {
-    if (serverState === "diverged") return setAlert("Training diverged: lower the learning rate, then press Reset.");
+    if (serverState === "diverged") return setAlert(`Training diverged: lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`);
     setPlaying(!running);
     socket.send({ type: running ? "resume" : "pause" });
   });
@@ -356,6 +426,7 @@ function wire() {
     const preset = options.presets[e.target.value];
     if (!preset) return;
     loadSetup({ ...preset.config, seed: preset.config.seed ?? state.get("seed") });
+    lossFromPreset = "loss" in preset.config;
     $("preset-about").textContent = preset.about;
     setPlaying(false);
     setAlert("");

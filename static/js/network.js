@@ -81,7 +81,10 @@ export class NetworkDiagram {
     this.hidden = hidden;
     this.nOut = nOut;
     this.closeCard();
+    // Rebuilding must not throw keyboard users back to the top: remember what had focus.
+    const active = this.el.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     this.el.replaceChildren();
+    this.card = null;
     const width = Math.max(this.el.clientWidth, 300);
     this.builtWidth = this.el.clientWidth;
     const columns = hidden.length + 2;
@@ -201,10 +204,13 @@ export class NetworkDiagram {
       this.focusables.push(...this.units.filter((u) => u.layer === l).map((u) => u.node.div));
     }
     if (this.focusables.length) this.focusables[0].setAttribute("tabindex", "0");
-    this.focusables.forEach((el) => el.tagName === "DIV" && el.tabIndex !== 0 && (el.tabIndex = -1));
     this.layerSizes = this.nodes.map((c) => c.length);
     this.applyDead();
     this.highlight(this.highlighted);
+    if (active) {
+      const again = this.el.querySelector(`[data-key="${active}"]`);
+      if (again) { this.refocusing = true; again.focus(); this.refocusing = false; }
+    }
   }
 
   neuron(x, y, kind) {

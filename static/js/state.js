@@ -23,6 +23,7 @@ export const CONTROLS = [
   { key: "regularization", id: "regularization" },
   { key: "regularization_rate", id: "regularization-rate", read: num, live: true },
   { key: "problem", id: "problem" },
+  { key: "loss", id: "loss" },
   { key: "max_epochs", id: "max-epochs", read: num },
   { key: "train_ratio", id: "train-ratio", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
   { key: "noise", id: "noise", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
@@ -147,7 +148,8 @@ export function bindControls(state, onChange) {
 export function showValue(ctl, value) {
   const label = document.getElementById(ctl.id + "-value");
   if (!label) return;
-  label.textContent = ctl.key === "train_ratio" ? `${Math.round(value * 100)}%` : String(value);
+  // noise reads as TensorFlow Playground's 0-50; the ratio as a percentage
+  label.textContent = ctl.key === "train_ratio" ? `${Math.round(value * 100)}%` : ctl.key === "noise" ? String(Math.round(value * 100)) : String(value);
 }
 
 export function renderControls(state) {

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from app.presets import PRESETS
 from app.run import PlaygroundRun
 from app.schemas import TrainConfig
-from nn_core.backprop import check_gradient
+from nn_core.gradcheck import check_gradient
 from tests.app.wsutil import next_frame, next_json
 
 SMALL = {"hidden_layers": [3, 2], "dataset": "xor", "n_samples": 100, "grid": 20}

@@ -91,7 +91,9 @@ def test_live_controls_and_bad_values(page: Any, live_server: str) -> None:
     rate.blur()
     alert = page.get_by_role("alert")
     page.wait_for_function("() => document.getElementById('alert').textContent.length > 0")
-    assert re.search(r"Learning rate must be between 1e-06 and 10", alert.inner_text())
+    assert re.search(
+        r"Learning rate: 50 is outside the allowed range, 0\.000001 to 10", alert.inner_text()
+    )
     assert rate.get_attribute("aria-invalid") == "true"
     assert "learning_rate=50" not in page.url  # a refused value never reaches the link
     rate.fill("0.1")

@@ -9,17 +9,10 @@ import numpy as np
 import pytest
 
 from nn_core.activations import ACTIVATIONS
-from nn_core.backprop import (
-    as_float64,
-    check_gradient,
-    health,
-    passes,
-    saliency,
-    saturated_mask,
-    trace,
-    verdict,
-)
+from nn_core.backprop import as_float64, passes, saliency, trace
 from nn_core.datasets import make_dataset
+from nn_core.gradcheck import check_gradient
+from nn_core.health import health, saturated_mask, verdict
 from nn_core.model import Network
 from nn_core.optimizers import SGD, Adam, get_optimizer
 from nn_core.training import Trainer
@@ -240,7 +233,7 @@ def test_a_relu_pushed_below_zero_everywhere_is_dead() -> None:
 
 
 def test_verdict_speaks_of_each_problem() -> None:
-    from nn_core.backprop import LayerHealth
+    from nn_core.health import LayerHealth
 
     def layer(g: float, r: float = 1e-3, dead: int = 0, sat: int = 0) -> LayerHealth:
         return LayerHealth(g, 1.0, r, dead, sat, 4, "relu" if dead else "tanh")
