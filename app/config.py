@@ -45,4 +45,4 @@ class Settings:
     #: Most boundary frames per second per session.
     max_fps: float = 30.0
     #: Largest MNIST training run from the page, in epochs.
-    max_mnist_epochs: int = 50
+    max_mnist_epochs: int = 100

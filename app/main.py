@@ -84,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Watch a neural network learn. Protocol: docs/protocol.md; API: docs/api.md.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from local files: the page must work offline
+        redoc_url=None,
     )
     app.state.backprop = AppState(
         settings=settings,
@@ -94,9 +96,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(train_ws.router)
     app.include_router(mnist_ws.router)
+    _offline_docs(app)  # before /static, which would otherwise answer its paths
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the ``swagger-ui-bundle`` package instead of a CDN
+    (FastAPI's "Self-hosting JavaScript and CSS for docs" recipe)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} — API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
 
 def _limit_blas_threads() -> None:

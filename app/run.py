@@ -159,7 +159,8 @@ class PlaygroundRun(TrainerRun):
         net = self.network
         with np.errstate(over="ignore", invalid="ignore"):
             last_w, last_b = net.split(self.trainer.last_update)  # type: ignore[arg-type]
-            fit = health(net, self.trainer.x_train, self.trainer.y_train, last_w)
+            stepped = last_w if self.trainer.epoch else None  # no update ratio before a step
+            fit = health(net, self.trainer.x_train, self.trainer.y_train, stepped)
         reg = regularization_grads(net)  # the card shows data and regulariser parts
         flat = np.concatenate
         blocks = self._boundary_blocks()

@@ -6,6 +6,7 @@ import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
 import { CONTROLS, DEFAULTS, State, allowed, bindControls, readHash, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { enableTooltips } from "./tooltip.js";
 import { TracePanel } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
@@ -375,6 +376,24 @@ function drawPins() {
   table.querySelectorAll(".unpin").forEach((b) => b.addEventListener("click", () => { pins = pins.filter((p) => p.n !== Number(b.dataset.n)); drawPins(); $("pin-run").focus(); }));
 }
 
+// The link is always shown; copying falls back to a selected field where the Clipboard API
+// is missing (plain http on a LAN address).
+async function copyLink() {
+  const box = $("link-box"), field = $("share-link"), status = $("copy-status");
+  box.hidden = false;
+  field.value = location.href;
+  let copied = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(location.href); copied = true; }
+  } catch { copied = false; }
+  if (!copied) {
+    field.focus();
+    field.select();
+    try { copied = document.execCommand("copy"); } catch { copied = false; }
+  }
+  status.textContent = copied ? "Copied" : "Selected: press Ctrl+C to copy";
+}
+
 function wire() {
   bindControls(state, onControl);
   $("play").addEventListener("click", () => {
@@ -414,7 +433,7 @@ function wire() {
   $("discretize").addEventListener("change", (e) => boundary.setOptions({ discretize: e.target.checked }));
   $("export-model").addEventListener("click", () => { exportWanted = "model"; socket.send({ type: "export" }); });
   $("export-script").addEventListener("click", () => { exportWanted = "script"; socket.send({ type: "export" }); });
-  $("copy-link").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
+  $("copy-link").addEventListener("click", copyLink);
   $("pin-run").addEventListener("click", pinRun);
   $("trace-random").addEventListener("click", () => {
     const n = ready?.train_points?.length || 0;
@@ -476,6 +495,7 @@ async function main() {
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
   datasetThumbs();
   paintThumbs();
+  enableTooltips();
   const unknown = [];
   linkMessage = loadSetup(readHash(location.hash, unknown), unknown);
   wire();

@@ -55,11 +55,33 @@ const socket = new TrainSocket("/ws/mnist", {
     $("train-status").textContent = `Saved as ${msg.name}. It is now selected above: draw!`;
     window.dispatchEvent(new CustomEvent("models-changed", { detail: msg.name }));
   },
-  error(msg) { setError(`${msg.field}: ${msg.message}`); },
+  error(msg) { setError(`${FIELD_WORDS[msg.field] || msg.field} ${msg.message}.`); },
 });
+
+const FIELD_WORDS = {
+  epochs: "Epochs", learning_rate: "Learning rate", batch_size: "Batch size", name: "Save as:",
+  hidden_layers: "Architecture", optimizer: "Optimizer", dataset: "Training data",
+};
+
+// The form's numbers, checked in words before anything is sent.
+function formProblem() {
+  const checks = [["train-lr", "Learning rate", 0.000001, 10, false], ["train-epochs", "Epochs", 1, 100, true], ["train-batch", "Batch size", 1, 60000, true]];
+  for (const [id, name, lo, hi, whole] of checks) {
+    const raw = $(id).value.trim();
+    const v = Number(raw);
+    if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (whole && !Number.isInteger(v))) {
+      $(id).setAttribute("aria-invalid", "true");
+      return `${name}: type a ${whole ? "whole number" : "number"} from ${lo} to ${hi.toLocaleString("en")}.`;
+    }
+    $(id).removeAttribute("aria-invalid");
+  }
+  return "";
+}
 
 $("train-start").addEventListener("click", () => {
   setError("");
+  const problem = formProblem();
+  if (problem) return setError(problem);
   const a = ARCH[$("architecture").value];
   socket.send({ type: "start", config: {
     dataset: $("train-dataset").value, hidden_layers: a.hidden, activation: a.activation,
@@ -70,9 +92,22 @@ $("train-start").addEventListener("click", () => {
   } });
 });
 $("train-pause").addEventListener("click", () => socket.send({ type: state === "paused" ? "resume" : "pause" }));
-$("save").addEventListener("click", () => {
+$("save").addEventListener("click", async () => {
   setError("");
-  socket.send({ type: "save", name: $("save-name").value.trim() });
+  const field = $("save-name");
+  const name = field.value.trim();
+  if (!field.checkValidity() || !name) {
+    field.setAttribute("aria-invalid", "true");
+    return setError("Save as: use 1 to 40 letters, digits, - or _, starting with a letter or digit.");
+  }
+  field.removeAttribute("aria-invalid");
+  // saving over a model that exists asks first
+  const known = (await (await fetch("/api/models")).json()).models.map((m) => m.name);
+  if (known.includes(name) && !window.confirm(`A model named “${name}” exists. Replace it?`)) {
+    $("train-status").textContent = `Not saved: “${name}” is kept. Choose another name.`;
+    return;
+  }
+  socket.send({ type: "save", name });
 });
 
 function drawCurve() {

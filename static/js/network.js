@@ -10,7 +10,8 @@ export const FEATURE_SPOKEN = { x1: "x1", x2: "x2", x1_sq: "x1²", x2_sq: "x2²"
 // The backward pass gets its own colours, so nobody mistakes a gradient for a weight.
 export const GRAD_POS = "#b0287a";
 export const GRAD_NEG = "#1b8a6b";
-const TOP = 78;    // room for the layer controls
+// room above the neurons for the layer controls (taller tap targets on phones)
+const top = () => (window.matchMedia("(max-width: 760px)").matches ? 100 : 78);
 const SVGNS = "http://www.w3.org/2000/svg";
 const fmt = (v, d = 4) => (v == null || !Number.isFinite(v) ? "–" : Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(2) : v.toFixed(d));
 
@@ -40,6 +41,28 @@ export function paintGrid(canvas, data, offset, side) {
     }
   }
   ctx.putImageData(img, 0, 0);
+}
+
+// Each input feature over the plane, for the previews of unused features.
+const FEATURE_FN = {
+  x1: (a) => a, x2: (a, b) => b, x1_sq: (a) => a * a, x2_sq: (a, b) => b * b,
+  x1_x2: (a, b) => a * b, sin_x1: (a) => Math.sin(a), sin_x2: (a, b) => Math.sin(b),
+};
+
+function paintFeature(canvas, name, side = 16) {
+  const f = FEATURE_FN[name];
+  const values = new Float32Array(side * side);
+  let max = 1e-9;
+  for (let r = 0; r < side; r++) {
+    for (let c = 0; c < side; c++) {
+      const v = f(-6 + (12 * c) / (side - 1), -6 + (12 * r) / (side - 1));
+      values[r * side + c] = v;
+      max = Math.max(max, Math.abs(v));
+    }
+  }
+  const q = new Uint8Array(side * side);
+  values.forEach((v, i) => { q[i] = Math.round(((v / max + 1) / 2) * 255); });
+  paintGrid(canvas, q, 0, side);
 }
 
 export function unitName(layer, unit, nLayers, nOut) {
@@ -88,6 +111,7 @@ export class NetworkDiagram {
     const width = Math.max(this.el.clientWidth, 300);
     this.builtWidth = this.el.clientWidth;
     const columns = hidden.length + 2;
+    const TOP = top();
     // Neurons shrink for tall layers so every allowed network fits a laptop screen.
     const tallest = Math.max(FEATURE_NAMES.length, ...hidden, nOut);
     const colGap = (width - 70 - 50) / (columns - 1);
@@ -114,6 +138,7 @@ export class NetworkDiagram {
       node.div.tabIndex = 0;
       node.div.dataset.key = `feature-${name}`;
       node.name = FEATURE_SPOKEN[name];
+      if (!on) paintFeature(node.canvas, name);  // a dimmed preview of what it would add
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = this.labels[name];
