@@ -6,6 +6,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
@@ -103,13 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _offline_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the ``swagger-ui-bundle`` package instead of a CDN
-    (FastAPI's "Self-hosting JavaScript and CSS for docs" recipe)."""
+    """Swagger UI at /docs from the assets the ``fastapi-offline`` package bundles, instead
+    of a CDN (FastAPI's "Self-hosting JavaScript and CSS for docs" recipe)."""
+    import fastapi_offline
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import HTMLResponse
-    from swagger_ui_bundle import swagger_ui_path
 
-    app.mount("/static/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+    assets = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/static/swagger-ui", StaticFiles(directory=str(assets)), name="swagger-ui")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -110,8 +110,7 @@ export class BoundaryChart {
       this.el.on("plotly_click", (ev) => {
         const p = ev.points?.[0];
         if (!p || (p.curveNumber !== 1 && p.curveNumber !== 2) || !this.onPointClick) return;
-        this.pointClicked = performance.now();
-        this.onPointClick(p.curveNumber === 1 ? "train" : "test", p.pointIndex);
+        if (this.onPointClick(p.curveNumber === 1 ? "train" : "test", p.pointIndex)) this.pointClicked = performance.now();
       });
     }
   }

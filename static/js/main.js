@@ -216,9 +216,12 @@ function requestTrace(split, index) {
   socket.send({ type: "trace", split, index });
 }
 
+// A click on a point traces it, except on your own data, where a click adds a point.
 function tracePoint(split, index) {
+  if (state.get("dataset") === "custom") return false;
   requestTrace(split, index);
   document.querySelector(".trace-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+  return true;
 }
 
 function gradientLegend() {
