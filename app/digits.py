@@ -132,5 +132,14 @@ def to_input(req: PredictRequest) -> np.ndarray:
     return strokes_to_mnist(req.strokes).astype(np.float32).ravel()
 
 
+def is_tiny(req: PredictRequest, share: float = 0.04) -> bool:
+    """Pen strokes spanning under ``share`` of the canvas both ways: a dot, not a digit."""
+    if req.strokes is None or not req.width or not req.height:
+        return False
+    pts = np.asarray([p for s in req.strokes for p in s], np.float64)
+    extent = pts.max(axis=0) - pts.min(axis=0)
+    return bool(extent[0] < share * req.width and extent[1] < share * req.height)
+
+
 def predict_error(field: str, message: str) -> dict[str, Any]:
     return {"field": field, "message": message}

@@ -188,7 +188,8 @@ class MnistRun(TrainerRun):
         """After an epoch: the test confusion matrix and up to 24 misclassified digits."""
         x_test = self.trainer.x_test
         assert x_test is not None
-        predicted = self.network.predict(x_test)
+        probs = self.network.forward(x_test)
+        predicted = self.network.labels(probs)
         truth = self.digits.y_test.astype(np.int64)
         wrong = np.flatnonzero(predicted != truth)[:24]
         gallery = [
@@ -197,6 +198,7 @@ class MnistRun(TrainerRun):
                 "label": int(truth[i]),
                 "predicted": int(predicted[i]),
                 "pixels": base64.b64encode(self.digits.x_test[i].tobytes()).decode(),
+                "probabilities": [round(float(p), 4) for p in probs[i]],
             }
             for i in wrong
         ]

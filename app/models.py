@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nn_core import mnist
 from nn_core.backprop import saliency
 from nn_core.model import ModelFileError, Network
+from nn_core.novelty import NoveltyCheck
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 DEFAULT_MODEL = "mnist-mlp"
@@ -42,6 +44,21 @@ class LoadedModel:
     network: Network
     metadata: dict[str, Any]
     builtin: bool
+    _novelty: NoveltyCheck | None = field(default=None, repr=False)
+    _novelty_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def novelty(self) -> NoveltyCheck | None:
+        """The "is this a digit?" check, fitted once on the bundled MNIST split (MNIST
+        models only): 5-NN distance in the last hidden layer, 99th held-out percentile."""
+        if self.metadata.get("dataset", "mnist") != "mnist" or len(self.network.sizes) < 3:
+            return None
+        with self._novelty_lock:
+            if self._novelty is None:
+                digits = mnist.load_bundled()
+                x_train = mnist.as_inputs(digits.x_train).reshape(len(digits.x_train), -1)
+                x_test = mnist.as_inputs(digits.x_test).reshape(len(digits.x_test), -1)
+                self._novelty = NoveltyCheck.fit(self.network, x_train, x_test, quantile=0.99)
+            return self._novelty
 
     def info(self) -> dict[str, Any]:
         meta = self.metadata
@@ -121,7 +138,13 @@ class ModelStore:
             self._cache.pop(name, None)
 
 
-def predict(model: LoadedModel, pixels: np.ndarray, with_saliency: bool = False) -> dict[str, Any]:
+#: Below this share of the probability mass the answer is a guess.
+LOW_CONFIDENCE = 0.5
+
+
+def predict(
+    model: LoadedModel, pixels: np.ndarray, with_saliency: bool = False, tiny: bool = False
+) -> dict[str, Any]:
     """Classify one 28 x 28 input ``(784,)`` in [0, 1]; return probabilities and activations
     and, ``with_saliency``, d(output of the predicted class)/d(pixel) for all 784 pixels
     (the predicted class's probability, for a softmax model), by the backward pass."""
@@ -130,7 +153,20 @@ def predict(model: LoadedModel, pixels: np.ndarray, with_saliency: bool = False)
     if model.network.output_activation != "softmax":
         probs = np.clip(probs, 0, None)
         probs = probs / probs.sum() if probs.sum() > 0 else np.full(10, 0.1)
-    extra = {}
+    extra: dict[str, Any] = {}
+    check = model.novelty()
+    reasons = []
+    if tiny:
+        reasons.append("the drawing is only a few pixels across")
+    if check is not None:
+        distance = float(check.distance(pixels.reshape(1, 784))[0])
+        extra["novelty"] = {"distance": round(distance, 4), "threshold": round(check.threshold, 4)}
+        if distance > check.threshold:
+            reasons.append("it is farther from every training digit than 99 % of real digits are")
+    if float(probs.max()) < LOW_CONFIDENCE:
+        reasons.append(f"the model is under {LOW_CONFIDENCE:.0%} sure")
+    extra["maybe_not_a_digit"] = bool(reasons)
+    extra["why"] = reasons
     if with_saliency:
         _, grad = saliency(model.network, pixels.reshape(1, 784))
         extra["saliency"] = [float(f"{v:.6g}") for v in grad[0]]

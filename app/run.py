@@ -40,6 +40,8 @@ class TrainerRun:
 
     trainer: Trainer
     network: Network
+    #: Epochs per second to train at (0: as fast as possible).
+    speed: float = 0.0
 
     @property
     def state(self) -> str:
@@ -124,6 +126,7 @@ class PlaygroundRun(TrainerRun):
             seed=cfg.seed,
             track_updates=True,
         )
+        self.speed = float(cfg.speed)
         self.grid = grid_points(cfg.grid)
         self.thumbs = grid_points(THUMB)
 

@@ -156,6 +156,9 @@ class Session:
     async def train_chunk(self) -> None:
         run = self.run
         assert run is not None
+        if run.speed:
+            await self.train_paced(run)
+            return
         # Train until the next frame is due (at most chunk_seconds), so chunks and frames
         # stay in step: one frame per chunk, max_fps of them a second.
         interval = 1.0 / self.settings.max_fps
@@ -170,6 +173,21 @@ class Session:
         if run.state != "running":
             await self.send_status()
         await anyio.sleep(0)  # let the listener in between chunks
+
+    async def train_paced(self, run: Any) -> None:
+        """One epoch, its progress and (up to max_fps) its frame, then a pause: ``speed``
+        epochs a second, slow enough for a class to watch the boundary form."""
+        started = time.monotonic()
+        reports = await self.in_thread(run.trainer.train_for, 0.0, 1)
+        if reports:
+            await self.send_json(progress_event(reports))
+        if time.monotonic() - self._last_frame >= 0.9 / self.settings.max_fps or (
+            run.state != "running"
+        ):
+            await self.send_frame()
+        if run.state != "running":
+            await self.send_status()
+        await anyio.sleep(max(0.0, 1.0 / run.speed - (time.monotonic() - started)))
 
     async def send_frame(self) -> None:
         assert self.run is not None
@@ -207,6 +225,8 @@ class Session:
             await self.error("type", f"{item.type} needs a run: send start first")
         elif isinstance(item, SetRequest):
             self.run.set(item.learning_rate, item.regularization_rate, item.batch_size)
+            if item.speed is not None:
+                self.run.speed = float(item.speed)
             await self.send_json({"type": "set", **item.model_dump(exclude_none=True)})
         elif isinstance(item, SaveRequest):
             await self.save_model(item.name)
@@ -300,6 +320,7 @@ class Session:
                     "learning_rate": lr,
                     "regularization_rate": rate,
                     "batch_size": batch or self.config_request.config.batch_size,
+                    "speed": getattr(run, "speed", 0.0),
                 }
             )
             await self.start(self.config_request.model_copy(update={"config": cfg}), state="paused")

@@ -40,6 +40,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "i": (0, 63),
     "j": (0, 63),
     "index": (0, 4999),
+    "speed": (0, 1000),
 }
 DATASET_NAMES = (*DATASETS, "custom")
 
@@ -88,6 +89,8 @@ class TrainConfig(Strict):
     grid: _num("grid", int) = 100  # type: ignore[valid-type]
     n_classes: _num("n_classes", int) = 3  # type: ignore[valid-type]
     max_epochs: _num("max_epochs", int) | None = None  # type: ignore[valid-type]
+    #: Epochs per second to train at, so a class can watch (0: as fast as possible).
+    speed: _num("speed") = 0  # type: ignore[valid-type]
     points: Annotated[list[Point], Field(max_length=5000)] = []
 
     @model_validator(mode="after")
@@ -118,6 +121,7 @@ class SetRequest(Strict):
     learning_rate: _num("learning_rate") | None = None  # type: ignore[valid-type]
     regularization_rate: _num("regularization_rate") | None = None  # type: ignore[valid-type]
     batch_size: _num("batch_size", int) | None = None  # type: ignore[valid-type]
+    speed: _num("speed") | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _something(self) -> SetRequest:
@@ -125,9 +129,11 @@ class SetRequest(Strict):
             self.learning_rate is None
             and self.regularization_rate is None
             and self.batch_size is None
+            and self.speed is None
         ):
             raise ValueError(
-                "learning_rate: give a learning rate, a regularization rate or a batch size"
+                "learning_rate: give a learning rate, a regularization rate, a batch size "
+                "or a speed"
             )
         return self
 

@@ -1,11 +1,13 @@
-"""``backprop-lab train-mnist``: make the shipped model, reproducibly, with a progress bar."""
+"""``backprop-lab train-mnist``: make the shipped model, reproducibly, with rich's progress bar."""
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.mnist_run import MnistConfig, build_trainer, load_digits, metadata
 from app.models import DEFAULT_MODEL, SHIPPED_DIR
@@ -27,8 +29,18 @@ def train_shipped_model(
 
     cfg = MnistConfig(**SHIPPED, epochs=epochs, seed=seed, augment=augment)  # type: ignore[arg-type]
     trainer = build_trainer(cfg, load_digits("mnist"))
-    start = time.perf_counter()
-    with threadpool_limits(limits=2, user_api="blas"):
+    console = Console(file=stream, highlight=False)
+    columns = (
+        TextColumn("epoch {task.completed}/{task.total}"),
+        BarColumn(),
+        TextColumn("{task.fields[report]}"),
+        TimeElapsedColumn(),
+    )
+    with (
+        threadpool_limits(limits=2, user_api="blas"),
+        Progress(*columns, console=console) as progress,
+    ):
+        task = progress.add_task("training", total=epochs, report="")
         for _ in range(epochs):
             if trainer.state != "running":
                 break
@@ -36,15 +48,11 @@ def train_shipped_model(
             frac = trainer.epoch / max(epochs, 1)
             trainer.set_learning_rate(cfg.learning_rate * 0.5 * (1 + math.cos(math.pi * frac)))
             r = trainer.step()
-            done = int(30 * r.epoch / epochs)
-            stream.write(
-                f"\r[{'#' * done}{'.' * (30 - done)}] epoch {r.epoch}/{epochs}  "
+            report = (
                 f"loss {r.train_loss:.4f}  test loss {r.test_loss:.4f}  "
-                f"held-out accuracy {100 * (r.accuracy or 0):.2f} %  "
-                f"({time.perf_counter() - start:.0f} s)"
+                f"held-out accuracy {100 * (r.accuracy or 0):.2f} %"
             )
-            stream.flush()
-    stream.write("\n")
+            progress.update(task, completed=r.epoch, report=report)
     path = Path(out) if out else SHIPPED_DIR / f"{DEFAULT_MODEL}.npz"
     meta = metadata(cfg, trainer)
     meta["recipe"] = f"backprop-lab train-mnist --epochs {epochs} --seed {seed}" + (

@@ -125,7 +125,7 @@ def verdict(layers: list[LayerHealth]) -> str:
         units = sum(h.units for h in layers if h.activation in RELU_FAMILY)
         return (
             f"dead ReLUs: {dead} of {units} units never activate, so their weights get no "
-            "gradient and stop learning"
+            "gradient and stop learning; a lower learning rate cannot revive them: Reset"
         )
     if len(layers) > 1 and norms[-1] > 0:
         ratio = norms[0] / norms[-1]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
-from app.digits import ImageError, PredictRequest, explain, to_input
+from app.digits import ImageError, PredictRequest, explain, is_tiny, to_input
 from app.models import DEFAULT_MODEL, ModelNotFound, model_path, predict
 from app.presets import PRESETS
 from app.schemas import LIMITS
@@ -68,7 +68,7 @@ async def predict_digit(request: Request) -> Any:
         x = await anyio.to_thread.run_sync(to_input, req)
     except ImageError as exc:
         return error(422, "image", str(exc))
-    return await anyio.to_thread.run_sync(predict, model, x, req.saliency)
+    return await anyio.to_thread.run_sync(predict, model, x, req.saliency, is_tiny(req))
 
 
 @router.get("/api/stats")

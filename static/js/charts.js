@@ -239,6 +239,15 @@ export class LossChart {
         line: { color, width: 1.5, dash: "dot" }, hovertemplate: `run ${p.n} test %{y:.4f}<extra></extra>` });
     }
     data.unshift(...pinned);
+    // the best test loss so far: when the curve climbs away from it, the network overfits
+    let best = -1;
+    this.test.forEach((v, i) => { if (v != null && (best < 0 || v < this.test[best])) best = i; });
+    if (best >= 0 && this.epochs.length > 1) {
+      data.push({ x: [this.epochs[best]], y: [this.test[best]], name: "Best test loss", mode: "markers",
+        marker: { symbol: "star", size: 11, color: "#b0287a", line: { color: "#fff", width: 1 } },
+        hovertemplate: "best test loss %{y:.4f} at epoch %{x}<extra></extra>" });
+    }
+    this.best = best >= 0 ? { epoch: this.epochs[best], loss: this.test[best] } : null;
     if (hasAcc) data.push({ x, y: this.thin(this.acc), name: "Test accuracy", yaxis: "y2", mode: "lines",
       line: { color: "#2ca02c", width: 1.5, dash: "dot" },
       hovertemplate: "epoch %{x}<br>accuracy %{y:.1%}<extra></extra>" });

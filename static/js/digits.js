@@ -126,6 +126,7 @@ function show(body) {
   $("prediction").textContent = names[body.label];
   $("prediction").style.fontSize = names[body.label].length > 2 ? "28px" : "";
   $("confidence").textContent = `${(100 * p[body.label]).toFixed(1)} % sure`;
+  $("not-digit").textContent = body.maybe_not_a_digit ? `This may not be a digit: ${body.why.join("; ")}.` : "";
   drawBars(p, body.label);
   const seen = $("seen").getContext("2d");
   const img = seen.createImageData(28, 28);
@@ -173,6 +174,7 @@ function showEmpty() {
   $("saliency-title").textContent = "Pixels that would raise / lower the answer";
   $("prediction").textContent = "";
   $("confidence").textContent = "Draw in the box";
+  $("not-digit").textContent = "";
   if (window.Plotly) drawBars(new Array(10).fill(0), -1);
   $("seen").getContext("2d").clearRect(0, 0, 28, 28);
   $("activations").replaceChildren();

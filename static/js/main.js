@@ -135,7 +135,7 @@ const handlers = {
   },
   set(msg) {
     setAlert("");
-    for (const key of ["learning_rate", "regularization_rate", "batch_size"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
+    for (const key of ["learning_rate", "regularization_rate", "batch_size", "speed"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
     if (accepted) writeHash(accepted);
   },
   edited() {

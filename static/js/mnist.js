@@ -17,7 +17,15 @@ function applyArchitecture() {
   $("train-optimizer").value = a.optimizer;
   $("train-lr").value = a.learning_rate;
   $("train-batch").value = a.batch_size;
+  fullBatchNote();
 }
+
+// Full batch: an epoch is a single step, so curves move slowly per epoch.
+function fullBatchNote() {
+  const full = Number($("train-batch").value) >= 8000;
+  $("full-batch-note").textContent = full ? "Full batch: each epoch is one update of the weights, so expect hundreds of epochs, not ten." : "";
+}
+$("train-batch").addEventListener("input", fullBatchNote);
 $("architecture").addEventListener("change", applyArchitecture);
 applyArchitecture();
 
@@ -151,8 +159,24 @@ function drawGallery(items, nWrong) {
     const cap = document.createElement("figcaption");
     cap.textContent = `${names[item.label]}→${names[item.predicted]}`;
     cap.title = `true ${names[item.label]}, predicted ${names[item.predicted]}`;
+    // click (or Enter) shows what the network thought of this digit
+    fig.tabIndex = 0;
+    fig.setAttribute("role", "button");
+    fig.setAttribute("aria-label", `A ${names[item.label]} read as ${names[item.predicted]}: show its probabilities`);
+    const open = () => showMistake(item);
+    fig.addEventListener("click", open);
+    fig.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } });
     fig.append(c, cap);
     box.append(fig);
   }
   box.setAttribute("aria-label", `Misclassified test digits: ${nWrong} in all, first ${items.length} shown`);
+}
+
+function showMistake(item) {
+  const box = $("mistake");
+  const ranked = item.probabilities.map((p, k) => [p, k]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+  box.innerHTML = `<p><b>A ${names[item.label]} read as ${names[item.predicted]}.</b> The network's top three:</p>` +
+    `<ol>${ranked.map(([p, k]) => `<li><span class="bar" style="width:${(100 * p).toFixed(0)}%"></span>${names[k]}: ${(100 * p).toFixed(1)} %${k === item.label ? " (the truth)" : ""}</li>`).join("")}</ol>` +
+    `<p class="hint">Its probability for the true ${names[item.label]}: ${(100 * item.probabilities[item.label]).toFixed(1)} %.</p>`;
+  box.hidden = false;
 }

@@ -5,7 +5,7 @@ export const DEFAULTS = {
   dataset: "circle", n_samples: 500, noise: 0, train_ratio: 0.5, features: ["x1", "x2"],
   hidden_layers: [4, 2], activation: "tanh", problem: "classification", loss: "auto",
   learning_rate: 0.03, init: "xavier", optimizer: "sgd", batch_size: 10, regularization: "none",
-  regularization_rate: 0, seed: 0, n_classes: 3, max_epochs: null,
+  regularization_rate: 0, seed: 0, n_classes: 3, max_epochs: null, speed: 0,
 };
 
 const num = (v) => (v === "" || v == null ? null : Number(v));
@@ -25,6 +25,7 @@ export const CONTROLS = [
   { key: "problem", id: "problem" },
   { key: "loss", id: "loss" },
   { key: "max_epochs", id: "max-epochs", read: num },
+  { key: "speed", id: "speed", read: num, live: true },
   { key: "train_ratio", id: "train-ratio", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
   { key: "noise", id: "noise", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
   { key: "batch_size", id: "batch-size", read: num, live: true },

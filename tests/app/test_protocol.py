@@ -247,3 +247,24 @@ def test_a_classification_set_can_be_posed_as_regression(client: TestClient) -> 
         assert ready["problem"] == "regression" and ready["loss"] == "mse"
         assert {p[2] for p in ready["train_points"]} == {-1.0, 1.0}
         assert collect(ws, "done")[-1]["state"] == "done"
+
+
+def test_speed_paces_training_for_a_class_to_watch(client: TestClient) -> None:
+    import time
+
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({"type": "start", "config": {"speed": 10}})
+        next_json(ws, "ready")
+        start = time.monotonic()
+        epochs: list[int] = []
+        while time.monotonic() - start < 1.5:
+            epochs += next_json(ws, "progress")["epochs"]
+        assert 10 <= len(epochs) <= 19  # about 10 a second, every epoch reported
+        assert epochs == list(range(1, len(epochs) + 1))
+        ws.send_json({"type": "set", "speed": 0})
+        assert next_json(ws, "set")["speed"] == 0
+        start = time.monotonic()
+        fast: list[int] = []
+        while time.monotonic() - start < 0.5:
+            fast += next_json(ws, "progress")["epochs"]
+        assert len(fast) > 30  # as fast as possible again

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from app.models import DEFAULT_MODEL, SHIPPED_DIR
@@ -34,3 +36,16 @@ def test_the_same_digit_drawn_any_size_or_pen_gets_the_same_label() -> None:
         ]
         labels = net.predict(np.stack([i.ravel() for i in inputs]))
         assert labels.tolist() == [label] * len(inputs)
+
+
+def test_train_mnist_reports_progress_with_a_progress_bar(tmp_path: Path) -> None:
+    import io
+
+    from app.train_mnist import train_shipped_model
+
+    out = io.StringIO()
+    accuracy = train_shipped_model(1, 0, str(tmp_path / "m.npz"), augment=False, stream=out)
+    text = out.getvalue()
+    assert "epoch 1/1" in text and "held-out accuracy" in text and "━" in text
+    assert "\r[" not in text  # rich draws the bar, not hand-written carriage returns
+    assert 0.8 < accuracy <= 1.0 and (tmp_path / "m.npz").exists()

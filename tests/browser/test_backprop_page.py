@@ -210,10 +210,14 @@ def test_same_setup_and_seed_give_the_same_curve_in_the_page(page: Any, live_ser
             page.wait_for_timeout(120)
         page.wait_for_function("() => document.getElementById('epoch').textContent === '5'")
         page.wait_for_function(
-            "() => document.getElementById('loss-curve').data.at(-2).y.length === 5"
+            "() => document.getElementById('loss-curve').data"
+            ".find(t => t.name === 'Test loss').y.length === 5"
         )
         curves.append(
-            page.evaluate("() => document.getElementById('loss-curve').data.at(-2).y.slice()")
+            page.evaluate(
+                "() => document.getElementById('loss-curve').data"
+                ".find(t => t.name === 'Test loss').y.slice()"
+            )
         )
         page.get_by_role("button", name="Reset").click()
         page.wait_for_function("() => document.getElementById('epoch').textContent === '0'")

@@ -114,6 +114,10 @@ def test_train_save_and_use_a_model_from_the_page(page: Any, live_server: str) -
     curve_points = page.evaluate("() => document.getElementById('mnist-curve').data[0].x.length")
     assert curve_points == 3
     assert page.locator("#gallery canvas").count() > 0
+    mistake = page.locator("#gallery figure").first
+    mistake.click()  # a mistake shows what the network thought of it
+    shown = page.locator("#mistake").inner_text()
+    assert "read as" in shown and "(the truth)" in shown or "true" in shown
     page.get_by_label("Save as").fill("tiny-ten")
     page.get_by_role("button", name="Save model").click()
     page.wait_for_function(
@@ -130,6 +134,35 @@ def test_train_save_and_use_a_model_from_the_page(page: Any, live_server: str) -
     models = page.evaluate("() => fetch('/api/models').then(r => r.json())")
     tiny = next(m for m in models["models"] if m["name"] == "tiny-ten")
     assert tiny["architecture"] == [784, 256, 128, 10] and tiny["accuracy"] > 0.9
+    # saving over it again asks first; declining keeps the model
+    page.once("dialog", lambda d: d.dismiss())
+    page.get_by_role("button", name="Save model").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.startsWith('Not saved')"
+    )
+
+
+def test_a_scribble_may_not_be_a_digit(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/digits")
+    draw(page, [[(80, 80), (260, 260)], [(260, 80), (80, 260)]])
+    prediction(page)
+    note = page.locator("#not-digit")
+    page.wait_for_function("() => document.getElementById('not-digit').textContent !== ''")
+    assert note.inner_text().startswith("This may not be a digit")
+    page.get_by_role("button", name="Clear").click()
+    draw(page, DIGITS["7"])
+    assert prediction(page) == "7"
+    assert note.inner_text() == ""
+
+
+def test_full_batch_architectures_warn_that_an_epoch_is_one_update(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/digits")
+    page.get_by_label("Architecture").select_option("tutorial_10_10")
+    assert "each epoch is one update" in page.locator("#full-batch-note").inner_text()
+    page.get_by_label("Architecture").select_option("mlp_256_128")
+    assert page.locator("#full-batch-note").inner_text() == ""
 
 
 def test_saliency_map_and_model_download(page: Any, live_server: str) -> None:
