@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from app.onnx_export import to_onnx
 from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
 from nn_core.backprop import regularization_grads, trace
 from nn_core.boundary import grid_points, layer_outputs, quantize
@@ -327,7 +328,13 @@ class PlaygroundRun(TrainerRun):
         buf = io.BytesIO()
         meta = {"epoch": self.trainer.epoch, "features": list(self.cfg.features)}
         self.network.save_to(buf, meta)
-        return {"npz": buf.getvalue(), "script": export_script(self)}
+        features = ", ".join(self.cfg.features)
+        onnx_bytes = to_onnx(
+            self.network, input_name="features", output_name="output",
+            doc=f"Backprop Lab playground network. Input: the features {features} of each "
+            f"point (x1, x2 in -6..6), in that order; output: {self.network.output_activation}.",
+        )
+        return {"npz": buf.getvalue(), "script": export_script(self), "onnx": onnx_bytes}
 
 
 def _finite(v: float) -> float | None:

@@ -335,6 +335,7 @@ class Session:
                     "type": "export",
                     "filename": f"backprop-lab-{run.cfg.dataset}-epoch{run.trainer.epoch}.npz",
                     "npz": base64.b64encode(exported["npz"]).decode(),
+                    "onnx": base64.b64encode(exported["onnx"]).decode(),
                     "script": exported["script"],
                 }
             )

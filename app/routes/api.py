@@ -11,11 +11,12 @@ from typing import Any
 import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from app.digits import ImageError, PredictRequest, explain, is_tiny, to_input
 from app.models import DEFAULT_MODEL, ModelNotFound, model_path, predict
+from app.onnx_export import to_onnx
 from app.presets import PRESETS
 from app.schemas import LIMITS
 from app.state import AppState
@@ -110,6 +111,30 @@ async def download_model(name: str, request: Request) -> FileResponse | JSONResp
     except ModelNotFound:
         return error(404, "name", f"no model named {name!r}; see GET /api/models")
     return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.npz")
+
+
+@router.get("/api/models/{name}/onnx", response_model=None)
+async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
+    """The model as ONNX: input ``pixels`` ``(n, 784)`` float32 (the ``input`` that
+    /api/predict returns), output ``probabilities`` ``(n, 10)``."""
+    state: AppState = request.app.state.backprop
+    try:
+        model = await anyio.to_thread.run_sync(state.models.get, name)
+    except ValueError as exc:
+        return error(422, "name", str(exc))
+    except ModelNotFound:
+        return error(404, "name", f"no model named {name!r}; see GET /api/models")
+    except (ModelFileError, OSError) as exc:
+        return error(422, "name", f"model {name!r} cannot be used: {exc}")
+    data = await anyio.to_thread.run_sync(
+        lambda: to_onnx(
+            model.network, input_name="pixels", output_name="probabilities", normalize=True,
+            doc=f"Backprop Lab model {name}: 28x28 MNIST-style pixels in [0, 1], row-major, "
+            "ink high (what /api/predict returns as input); output: 10 class probabilities.",
+        )
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{name}.onnx"'}
+    return Response(data, media_type="application/octet-stream", headers=headers)
 
 
 @router.get("/api/options")

@@ -166,6 +166,7 @@ const handlers = {
   },
   export(msg) {
     if (exportWanted === "script") download(new Blob([msg.script], { type: "text/x-python" }), msg.filename.replace(".npz", ".py"));
+    else if (exportWanted === "onnx") download(new Blob([Uint8Array.from(atob(msg.onnx), (c) => c.charCodeAt(0))]), msg.filename.replace(".npz", ".onnx"));
     else download(new Blob([Uint8Array.from(atob(msg.npz), (c) => c.charCodeAt(0))]), msg.filename);
     exportWanted = null;
   },
@@ -436,6 +437,7 @@ function wire() {
   $("discretize").addEventListener("change", (e) => boundary.setOptions({ discretize: e.target.checked }));
   $("export-model").addEventListener("click", () => { exportWanted = "model"; socket.send({ type: "export" }); });
   $("export-script").addEventListener("click", () => { exportWanted = "script"; socket.send({ type: "export" }); });
+  $("export-onnx").addEventListener("click", () => { exportWanted = "onnx"; socket.send({ type: "export" }); });
   $("copy-link").addEventListener("click", copyLink);
   $("pin-run").addEventListener("click", pinRun);
   $("trace-random").addEventListener("click", () => {

@@ -235,3 +235,50 @@ def test_the_not_a_digit_rule_rarely_flags_real_digits() -> None:
     check = model.novelty()
     assert check is not None
     assert 0.005 <= float((check.distance(x) > check.threshold).mean()) <= 0.015
+
+
+def test_onnx_export_runs_in_onnxruntime_like_our_predictions(client: TestClient) -> None:
+    import onnxruntime as ort
+
+    from app.models import SHIPPED_DIR
+    from nn_core.model import Network
+
+    res = client.get("/api/models/mnist-mlp/onnx")
+    assert res.status_code == 200 and 'filename="mnist-mlp.onnx"' in res.headers[
+        "content-disposition"]
+    session = ort.InferenceSession(res.content, providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["pixels"]
+    assert session.get_inputs()[0].shape[1] == 784
+    body = client.post("/api/predict", json={"strokes": SEVEN, "width": 300, "height": 300})
+    pixels = np.array([body.json()["input"]], np.float32)
+    (probs,) = session.run(["probabilities"], {"pixels": pixels})
+    np.testing.assert_allclose(probs[0], body.json()["probabilities"], atol=1e-5)
+    digits = mnist.as_inputs(mnist.load_bundled().x_test[:200]).reshape(200, -1)
+    ours = Network.load(SHIPPED_DIR / "mnist-mlp.npz").forward(digits)
+    (theirs,) = session.run(None, {"pixels": digits.astype(np.float32)})
+    np.testing.assert_allclose(theirs, ours, atol=1e-5)
+    assert client.get("/api/models/nope/onnx").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("activation", "output"),
+    [("sigmoid", "sigmoid"), ("leaky_relu", "softmax"), ("tanh", "linear"), ("relu", "tanh")],
+)
+def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
+    activation: str, output: str
+) -> None:
+    import onnxruntime as ort
+
+    from app.onnx_export import to_onnx
+    from nn_core.model import Network
+
+    net = Network([5, 7, 4], activation=activation, output_activation=output, seed=3,
+                  loss="mse")
+    x = np.random.default_rng(0).normal(size=(9, 5)).astype(np.float32)
+    session = ort.InferenceSession(to_onnx(net), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], net.forward(x), atol=1e-5)
+    if output == "sigmoid":
+        cpu = ["CPUExecutionProvider"]
+        norm = ort.InferenceSession(to_onnx(net, normalize=True), providers=cpu)
+        expected = net.forward(x) / net.forward(x).sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(norm.run(None, {"input": x})[0], expected, atol=1e-5)
