@@ -17,10 +17,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && pip install -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
+COPY README.md ./
 COPY nn_core ./nn_core
 COPY app ./app
 COPY templates ./templates
 COPY static ./static
+# Install the project itself, editable so it finds its templates and static files here
+# (its dependencies are above), so the backprop-lab command
+# exists: docker run backprop-lab backprop-lab train-mnist
+RUN pip install --no-deps -e .
 
 RUN useradd --create-home --uid 10001 lab \
  && mkdir -p /data \

@@ -1,4 +1,4 @@
-"""The ``backprop-lab`` command: ``serve`` and ``train-mnist``."""
+"""The ``backprop-lab`` command: ``serve``, ``train-mnist`` and ``loadtest``."""
 
 from __future__ import annotations
 
@@ -24,9 +24,20 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument(
         "--no-augment", action="store_true", help="train without rotations and shifts"
     )
+    load = sub.add_parser(
+        "loadtest", help="simulate a class: real training sessions and predictions against URL"
+    )
+    load.add_argument("url", help="the server or deployment, e.g. http://127.0.0.1:8000")
+    load.add_argument("--learners", type=int, default=30)
+    load.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve_app(args.host, args.port)
+    elif args.command == "loadtest":
+        from app.loadtest import main as loadtest
+
+        report = loadtest(args.url, args.learners, args.seconds, sys.stdout)
+        sys.exit(0 if report.training() else 1)
     else:
         from app.train_mnist import train_shipped_model
 

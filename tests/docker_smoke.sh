@@ -29,5 +29,7 @@ curl -fs -X POST "$URL/api/predict" -H 'content-type: application/json' \
   -d '{"strokes": [[[40, 40], [240, 40], [120, 280]]], "width": 300, "height": 300}' \
   | grep -q '"label":7'
 [ "$(docker exec "$cid" id -u)" != "0" ] || { echo "docker-smoke: runs as root"; exit 1; }
+# the image installs the project: its command is there
+docker exec "$cid" backprop-lab --help | grep -q "train-mnist"
 docker stop -t 10 "$cid" >/dev/null
 echo "docker-smoke: ok"

@@ -243,7 +243,7 @@ export class LossChart {
     let best = -1;
     this.test.forEach((v, i) => { if (v != null && (best < 0 || v < this.test[best])) best = i; });
     if (best >= 0 && this.epochs.length > 1) {
-      data.push({ x: [this.epochs[best]], y: [this.test[best]], name: "Best test loss", mode: "markers",
+      data.push({ x: [this.epochs[best]], y: [this.test[best]], name: "Best test loss", mode: "markers", showlegend: false,
         marker: { symbol: "star", size: 11, color: "#b0287a", line: { color: "#fff", width: 1 } },
         hovertemplate: "best test loss %{y:.4f} at epoch %{x}<extra></extra>" });
     }
