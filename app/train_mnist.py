@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.config import Settings
 from app.mnist_run import MnistConfig, build_trainer, load_digits, metadata
 from app.models import DEFAULT_MODEL, SHIPPED_DIR
 
@@ -19,6 +21,15 @@ SHIPPED = {
     "batch_size": 128,
     "regularization_rate": 0.0,
 }
+
+
+def default_output() -> Path:
+    """The shipped model's file, or (where that is read-only, as in the Docker image) a
+    saved model ``mnist-mlp-retrained`` in the data directory, which the page then offers."""
+    shipped = SHIPPED_DIR / f"{DEFAULT_MODEL}.npz"
+    if os.access(SHIPPED_DIR, os.W_OK):
+        return shipped
+    return Settings().data_dir / "models" / f"{DEFAULT_MODEL}-retrained.npz"
 
 
 def train_shipped_model(
@@ -53,7 +64,7 @@ def train_shipped_model(
                 f"held-out accuracy {100 * (r.accuracy or 0):.2f} %"
             )
             progress.update(task, completed=r.epoch, report=report)
-    path = Path(out) if out else SHIPPED_DIR / f"{DEFAULT_MODEL}.npz"
+    path = Path(out) if out else default_output()
     meta = metadata(cfg, trainer)
     meta["recipe"] = f"backprop-lab train-mnist --epochs {epochs} --seed {seed}" + (
         "" if augment else " --no-augment"
