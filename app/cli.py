@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,6 +17,10 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default=os.environ.get("BACKPROP_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("BACKPROP_PORT", "8000")))
+    serve.add_argument(
+        "--workers", type=int, default=None,
+        help="processes (default: BACKPROP_WORKERS, else the CPU quota or the cores)",
+    )
     train = sub.add_parser("train-mnist", help="train the shipped MNIST model on the bundled data")
     train.add_argument("--epochs", type=int, default=100)
     train.add_argument("--seed", type=int, default=0)
@@ -32,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     load.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve_app(args.host, args.port)
+        serve_app(args.host, args.port, args.workers)
     elif args.command == "loadtest":
         from app.loadtest import main as loadtest
 
@@ -46,8 +52,22 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def serve_app(host: str, port: int) -> None:
-    """Serve with one uvicorn worker; on SIGTERM/SIGINT, sessions first get a last status."""
+def serve_app(host: str, port: int, workers: int | None = None) -> None:
+    """Serve on every core (app.workers), or in this process when one worker is asked for."""
+    from app.workers import default_workers, serve_workers
+
+    n = workers if workers is not None else default_workers()
+    if n <= 1:
+        run_server(host, port)
+    else:
+        serve_workers(host, port, n)
+
+
+def run_server(
+    host: str, port: int, *, table: Any = None, sockets: list[Any] | None = None
+) -> None:
+    """One uvicorn server in this process; on SIGTERM/SIGINT, sessions first get a last
+    status.  ``table`` and ``sockets``: a worker's shared table and its own listener."""
     import asyncio
     import functools
     from types import FrameType
@@ -60,6 +80,15 @@ def serve_app(host: str, port: int) -> None:
     settings = Settings()
     app = create_app(settings)
     state = app.state.backprop
+    state.table = table
+    # Our own log lines (one per ended session), formatted like uvicorn's.
+    ours = logging.getLogger("backprop_lab")
+    if not ours.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
+        ours.propagate = False
 
     class Server(uvicorn.Server):
         draining = False
@@ -88,7 +117,7 @@ def serve_app(host: str, port: int) -> None:
         log_level="info",
         timeout_graceful_shutdown=5,
     )
-    Server(config).run()
+    Server(config).run(sockets=sockets)
 
 
 if __name__ == "__main__":

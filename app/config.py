@@ -20,7 +20,8 @@ class Settings:
         default_factory=lambda: Path(os.environ.get("BACKPROP_DATA_DIR", ROOT / "data"))
     )
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
-    max_sessions: int = field(default_factory=lambda: _int("BACKPROP_MAX_SESSIONS", 32))
+    #: The whole server's, across its worker processes.
+    max_sessions: int = field(default_factory=lambda: _int("BACKPROP_MAX_SESSIONS", 64))
     #: Worker threads that may train at the same moment (the capacity limiter).  One:
     #: small networks are bound by Python, and threads fighting over the GIL cut the total
     #: throughput and slow predictions (bench/bench_concurrency.py measures both).
@@ -42,6 +43,9 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: _int("BACKPROP_MAX_BODY", 4_000_000))
     #: Seconds of training per chunk before control returns to the session.
     chunk_seconds: float = 0.03
+    #: With several sessions training in one process, each gets a slice of this cycle
+    #: (so each sees its boundary move about 1 / cycle times a second).
+    cycle_seconds: float = 0.05
     #: Most boundary frames per second per session.
     max_fps: float = 30.0
     #: Largest MNIST training run from the page, in epochs.

@@ -93,31 +93,54 @@ async def learner(
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     began = time.monotonic()
     try:
-        async with websockets.connect(_ws_url(url), max_size=None, open_timeout=30) as ws:
-            await ws.send(json.dumps({"type": "start", "config": config}))
-            end = began + seconds
-            first = None
-            while (left := end - time.monotonic()) > 0:
-                try:
-                    msg = await asyncio.wait_for(ws.recv(), timeout=left)
-                except TimeoutError:
-                    break
-                if isinstance(msg, bytes):
-                    if first is not None:
-                        me.frames += 1
-                    continue
-                event = json.loads(msg)
-                if event["type"] == "progress":
-                    if first is None:
-                        first = time.monotonic()
-                    me.epochs = event["epochs"][-1]
-                elif event["type"] == "status" and event.get("state") == "busy":
-                    me.busy = True
-                    return
-            me.seconds = time.monotonic() - (first or began)
+        await _train(websockets, url, seconds, began, me, config)
     except Exception as exc:  # a refused or broken connection is part of the result
         if not me.busy:
             me.error = f"{type(exc).__name__}: {exc}"[:120]
+
+
+async def _train(
+    websockets: Any, url: str, seconds: float, began: float, me: Learner, config: dict[str, Any]
+) -> None:
+    tries = 0
+    while True:  # a worker may send us on to a less busy one, as it does the page
+        target = _ws_url(url) + (f"?try={tries}" if tries else "")
+        try:
+            await _session(websockets, target, seconds, began, me, config)
+            return
+        except websockets.ConnectionClosed as exc:
+            if exc.rcvd is None or exc.rcvd.reason != "rebalance" or me.epochs:
+                raise
+            tries += 1
+            me.reconnects += 1
+
+
+async def _session(
+    websockets: Any, target: str, seconds: float, began: float, me: Learner,
+    config: dict[str, Any],
+) -> None:
+    async with websockets.connect(target, max_size=None, open_timeout=30) as ws:
+        await ws.send(json.dumps({"type": "start", "config": config}))
+        end = began + seconds
+        first = None
+        while (left := end - time.monotonic()) > 0:
+            try:
+                msg = await asyncio.wait_for(ws.recv(), timeout=left)
+            except TimeoutError:
+                break
+            if isinstance(msg, bytes):
+                if first is not None:
+                    me.frames += 1
+                continue
+            event = json.loads(msg)
+            if event["type"] == "progress":
+                if first is None:
+                    first = time.monotonic()
+                me.epochs = event["epochs"][-1]
+            elif event["type"] == "status" and event.get("state") == "busy":
+                me.busy = True
+                return
+        me.seconds = time.monotonic() - (first or began)
 
 
 async def predictions(url: str, seconds: float, report: Report, every: float = 0.25) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import ROOT, Settings
-from app.models import ModelStore
+from app.models import DEFAULT_MODEL, ModelStore
 from app.routes import api, mnist_ws, pages, train_ws
 from app.state import AppState
 
@@ -78,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sys.setswitchinterval(settings.switch_interval)
         state: AppState = app.state.backprop
         state.loop, state.stopping = asyncio.get_running_loop(), asyncio.Event()
+        # Fit the shipped model's "is this a digit?" check now (about a second), not on the
+        # first learner's first stroke.
+        threading.Thread(target=_warm, args=(state,), daemon=True).start()
         yield
 
     app = FastAPI(
@@ -101,6 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+def _warm(state: AppState) -> None:
+    with contextlib.suppress(Exception):  # a missing or broken model shows up when used
+        model = state.models.get(DEFAULT_MODEL)
+        model.novelty()
 
 
 def _offline_docs(app: FastAPI) -> None:

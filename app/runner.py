@@ -61,7 +61,12 @@ class Session:
         save: SaveModel | None = None,
         stopping: asyncio.Event | None = None,
         close: Callable[[int], Awaitable[None]] | None = None,
+        load: Any = None,
     ) -> None:
+        #: Shared with the other sessions of this process: ``load.training`` counts the
+        #: runs training right now, which split this process's CPU time between them.
+        self.load = load
+        self._counted = False
         self.stopping, self.close = stopping, close
         self.parse, self.build, self.save = parse, build, save
         self.send_json = send_json
@@ -72,8 +77,22 @@ class Session:
         self.config_request: Any = None
         self._last_frame = 0.0
 
+    def _count(self, training: bool) -> None:
+        if self.load is not None and training != self._counted:
+            self.load.training += 1 if training else -1
+            self._counted = training
+
+    def training_now(self) -> int:
+        return max(1, self.load.training) if self.load is not None else 1
+
     async def serve(self, receive: Receive) -> None:
         """Run the listener and the trainer until the client goes away."""
+        try:
+            await self._serve(receive)
+        finally:
+            self._count(False)
+
+    async def _serve(self, receive: Receive) -> None:
         send, recv = anyio.create_memory_object_stream[Item](64)
         async with anyio.create_task_group() as tg:
 
@@ -122,6 +141,7 @@ class Session:
     async def train_loop(self, queue: MemoryObjectReceiveStream[Item]) -> None:
         async with queue:
             while True:
+                self._count(self.run is not None and self.run.state == "running")
                 try:
                     if self.run is not None and self.run.state == "running":
                         # apply whatever arrived during the last chunk, then train the next one
@@ -159,11 +179,20 @@ class Session:
         if run.speed:
             await self.train_paced(run)
             return
-        # Train until the next frame is due (at most chunk_seconds), so chunks and frames
-        # stay in step: one frame per chunk, max_fps of them a second.
         interval = 1.0 / self.settings.max_fps
-        due = self._last_frame + interval - time.monotonic() - 0.002
-        budget = min(self.settings.chunk_seconds, max(0.005, due))
+        sharing = self.training_now()
+        if sharing == 1:
+            # Alone: train until the next frame is due (at most chunk_seconds), so chunks
+            # and frames stay in step: one frame per chunk, max_fps of them a second.
+            due = self._last_frame + interval - time.monotonic() - 0.002
+            budget = min(self.settings.chunk_seconds, max(0.005, due))
+        else:
+            # Shared: every training session gets the same slice, in turn (the limiter
+            # queues them first come, first served), sized so each gets a chunk and a
+            # frame about 20 times a second. Sizing chunks by each session's own frame
+            # deadline instead let one session take five times the others' share.
+            slice_ = self.settings.cycle_seconds / sharing
+            budget = max(0.002, min(self.settings.chunk_seconds, slice_))
         reports = await self.in_thread(run.chunk, budget)
         if reports:
             await self.send_json(progress_event(reports))

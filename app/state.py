@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -10,6 +12,7 @@ import anyio
 
 from app.config import Settings
 from app.models import ModelStore
+from app.workers import MAX_TRIES, WorkerTable, rss_kb
 
 
 @dataclass
@@ -21,6 +24,10 @@ class AppState:
     #: Set when the server begins to shut down: sessions send a last status and close.
     stopping: asyncio.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    #: With several worker processes: the shared table of every worker's sessions.
+    table: WorkerTable | None = None
+    #: Sessions in this process whose run is training right now (they share its cores).
+    training: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def begin_shutdown(self) -> None:
@@ -28,13 +35,29 @@ class AppState:
         if self.loop is not None and self.stopping is not None:
             self.loop.call_soon_threadsafe(self.stopping.set)
 
-    def open_session(self) -> bool:
-        with self._lock:
-            if self.sessions >= self.settings.max_sessions:
-                return False
+    def total_sessions(self) -> int:
+        return self.table.total_sessions() if self.table is not None else self.sessions
+
+    def open_session(self, tries: int = 0) -> str:
+        """``"ok"``, ``"busy"`` (the whole server is full) or ``"rebalance"`` (another
+        worker has clearly fewer sessions: the client should reconnect)."""
+        shared = self.table.lock if self.table is not None and self.table.lock else None
+        with self._lock, shared or contextlib.nullcontext():
+            if self.total_sessions() >= self.settings.max_sessions:
+                return "busy"
+            table = self.table
+            if table is not None and tries < MAX_TRIES and table.should_pass_on(self.sessions):
+                return "rebalance"
             self.sessions += 1
-            return True
+            self._publish()
+            return "ok"
 
     def close_session(self) -> None:
-        with self._lock:
+        shared = self.table.lock if self.table is not None and self.table.lock else None
+        with self._lock, shared or contextlib.nullcontext():
             self.sessions -= 1
+            self._publish()
+
+    def _publish(self) -> None:
+        if self.table is not None:
+            self.table.set(self.table.slot, os.getpid(), self.sessions, rss_kb())

@@ -74,13 +74,24 @@ async def predict_digit(request: Request) -> Any:
 
 @router.get("/api/stats")
 async def stats(request: Request) -> dict[str, Any]:
-    """Live training sessions, threads and resident memory of this process."""
+    """The whole server: its live training sessions and capacity, and each worker
+    process's pid, sessions and resident memory (this process's threads too)."""
     state: AppState = request.app.state.backprop
+    if state.table is not None:
+        workers = [
+            {"pid": r[0], "sessions": r[1], "rss_mb": round(r[2] * 1024 / 1e6, 1)}
+            for _, r in state.table.live_rows()
+        ]
+    else:
+        workers = [
+            {"pid": os.getpid(), "sessions": state.sessions, "rss_mb": round(_rss_bytes() / 1e6, 1)}
+        ]
     return {
-        "sessions": state.sessions,
+        "sessions": sum(w["sessions"] for w in workers),
         "max_sessions": state.settings.max_sessions,
+        "workers": workers,
         "threads": threading.active_count(),
-        "rss_mb": round(_rss_bytes() / 1e6, 1),
+        "rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
     }
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketState
 
-from app.runner import Session
+from app.runner import GONE, Session
 from app.state import AppState
 
 router = APIRouter()
+log = logging.getLogger("backprop_lab.session")
 
 
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -41,16 +43,25 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
         await websocket.close(code=1008, reason="origin not allowed")
         return
     await websocket.accept()
-    if not state.open_session():
+    try:
+        tries = int(websocket.query_params.get("try", "0"))
+    except ValueError:
+        tries = 0
+    verdict = state.open_session(tries)
+    if verdict == "rebalance":  # another worker is less busy: come back, you'll land anew
+        await websocket.close(code=1013, reason="rebalance")
+        return
+    if verdict == "busy":
+        full = state.settings.max_sessions
         await websocket.send_json(
             {
                 "type": "status",
                 "state": "busy",
-                "message": f"server busy: {state.settings.max_sessions} sessions are training; "
-                "try again in a minute",
+                "learners": full,
+                "message": f"The server is full: {full} learners are training.",
             }
         )
-        await websocket.close(code=1013)
+        await websocket.close(code=1013, reason="busy")
         return
 
     async def receive() -> str | bytes | None:
@@ -70,13 +81,17 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
         state.limiter,
         stopping=state.stopping,
         close=close,
+        load=state,
         **session_options,
     )
     try:
         await session.serve(receive)
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass  # the client went away mid-send
+    except* (*GONE, RuntimeError):
+        # A learner closing a tab is normal: never a traceback. (The task group wraps what
+        # the listener and the trainer raise in an ExceptionGroup.)
+        pass
     finally:
+        log.info("session ended (%d open in this process)", state.sessions - 1)
         state.close_session()
         if (
             websocket.application_state == WebSocketState.CONNECTED

@@ -31,6 +31,9 @@ let ready = null;             // the current run's "ready" event
 let pins = [];
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
+let countdown = null;         // the "retrying in N s" ticker
+let restored = false;         // the socket came back: say that the run was rebuilt
+let fullCount = 0;            // how many learners fill the server (from its busy status)
 const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
 const losses = new LossChart($("loss-curve"));
 let diagram;
@@ -60,9 +63,28 @@ function label(field) {
 // ------------------------------------------------------------------ socket
 let socket;
 const handlers = {
-  open() { $("connection").textContent = ""; start(); },
-  close(ev) {
-    $("connection").textContent = ev.code === 1013 ? "Server busy — reload in a minute." : "Reconnecting…";
+  open(again) {
+    clearInterval(countdown);
+    $("connection").textContent = "";
+    start();
+    if (again) {
+      // the run lived in the connection: rebuild it from the link (same setup, same seed)
+      restored = true;
+      setPlaying(false);
+    }
+  },
+  close(ev, wait) {
+    clearInterval(countdown);
+    if (ev.code === 1008) { setAlert("This page's address is not allowed to train here (origin refused)."); return; }
+    let left = Math.round(wait / 1000);
+    const say = () => {
+      $("connection").textContent = ev.code === 1013
+        ? `The server is full: ${fullCount || "all"} learners are training. Retrying in ${left} s…`
+        : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
+      left = Math.max(0, left - 1);
+    };
+    say();
+    countdown = setInterval(say, 1000);
   },
   ready(msg) {
     ready = msg;
@@ -86,6 +108,11 @@ const handlers = {
     tracer.setNetwork(msg.config.features, msg.layers);
     boundary.setTraced(null);
     if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
+    if (restored) {
+      restored = false;
+      $("connection").textContent = "Reconnected. The run restarted from your link's setup (same seed); press Play to go on.";
+      setTimeout(() => { if ($("connection").textContent.startsWith("Reconnected")) $("connection").textContent = ""; }, 8000);
+    }
     $("loss-name").textContent = LOSS_NAMES[msg.loss] || msg.loss;
     for (const opt of $("loss").options) opt.disabled = !lossFits(opt.value, msg);
     $("loss").value = msg.config.loss;
@@ -130,7 +157,8 @@ const handlers = {
     } else if (msg.state === "done") {
       setPlaying(false);
     } else if (msg.state === "busy") {
-      setAlert(msg.message);
+      fullCount = msg.learners || 0;
+      setPlaying(false);
     }
   },
   set(msg) {

@@ -30,11 +30,15 @@ export class TrainSocket {
 
   connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    this.ws = new WebSocket(`${proto}//${location.host}${this.path}`);
+    // "try" tells a busy worker we were already sent on (see app/workers.py)
+    this.ws = new WebSocket(`${proto}//${location.host}${this.path}${this.tries ? `?try=${this.tries}` : ""}`);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => {
+      const again = this.dropped;
       this.retry = 0;
-      this.handlers.open?.();
+      this.tries = 0;
+      this.dropped = false;
+      this.handlers.open?.(again);
       for (const m of this.queue.splice(0)) this.ws.send(m);
     };
     this.ws.onmessage = (ev) => {
@@ -46,9 +50,17 @@ export class TrainSocket {
       }
     };
     this.ws.onclose = (ev) => {
-      this.handlers.close?.(ev);
-      if (ev.code === 1013 || ev.code === 1008) return; // busy or refused: do not hammer
-      const wait = Math.min(10000, 500 * 2 ** this.retry++);
+      if (ev.code === 1013 && ev.reason === "rebalance") {
+        // another worker is less busy: reconnect at once, landing afresh
+        this.tries = (this.tries || 0) + 1;
+        this.connect();
+        return;
+      }
+      if (ev.code === 1008) { this.handlers.close?.(ev, 0); return; } // refused: do not retry
+      // full: try again in 10 s; dropped (a restart, a deploy, flaky Wi-Fi): back off
+      const wait = ev.code === 1013 ? 10000 : Math.min(10000, 500 * 2 ** this.retry++);
+      if (ev.code !== 1013) this.dropped = true;
+      this.handlers.close?.(ev, wait);
       setTimeout(() => this.connect(), wait);
     };
   }

@@ -52,7 +52,8 @@ def start_server(data: Path, **env: str) -> Server:
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--port", str(port)],
         cwd=ROOT,
-        env={**os.environ, "BACKPROP_DATA_DIR": str(data), **env},
+        # one process unless asked: these tests read the server's own CPU time and memory
+        env={**os.environ, "BACKPROP_DATA_DIR": str(data), "BACKPROP_WORKERS": "1", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

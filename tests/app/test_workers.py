@@ -1,0 +1,190 @@
+"""Every core: worker processes with their own listeners, balanced sessions, one capacity,
+graceful shutdown and a replaced worker, on a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from app.workers import WorkerTable, default_workers
+from tests.app.test_reliability import Server, start_server
+
+CONFIG = {"dataset": "circle", "hidden_layers": [4, 2], "grid": 20}
+
+
+async def join(server: Server, config: dict[str, Any], paused: bool = True) -> Any:
+    """Open a session as the page does: a worker may send us on (close 1013 "rebalance")."""
+    for tries in range(20):
+        ws = await websockets.connect(server.ws + f"/ws/train?try={tries}")
+        try:
+            await ws.send(json.dumps({"type": "start", "paused": paused, "config": config}))
+            first = json.loads(await ws.recv())
+        except websockets.ConnectionClosed as exc:
+            assert exc.rcvd is not None and exc.rcvd.reason == "rebalance"
+            continue
+        return ws, first
+    raise AssertionError("never placed")
+
+
+@pytest.fixture()
+def two(tmp_path: Path) -> Any:
+    server = start_server(tmp_path, BACKPROP_WORKERS="2", BACKPROP_MAX_SESSIONS="12")
+    for _ in range(100):  # both workers have registered in the shared table
+        if len(server.get("/api/stats")["workers"]) == 2:
+            break
+        time.sleep(0.05)
+    yield server
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(15)
+
+
+def test_sessions_spread_evenly_over_the_workers(two: Server) -> None:
+    async def main() -> dict[str, Any]:
+        opened = await asyncio.gather(*(join(two, CONFIG) for _ in range(10)))
+        stats = two.get("/api/stats")
+        for ws, first in opened:
+            assert first["type"] == "ready"
+            await ws.close()
+        return stats
+
+    stats = asyncio.run(main())
+    counts = sorted(w["sessions"] for w in stats["workers"])
+    assert counts == [5, 5], stats  # exactly even, where the kernel alone splits unevenly
+    assert stats["sessions"] == 10 and stats["max_sessions"] == 12
+    assert len({w["pid"] for w in stats["workers"]}) == 2
+    assert all(w["rss_mb"] > 20 for w in stats["workers"])
+    for _ in range(50):
+        if two.get("/api/stats")["sessions"] == 0:
+            break
+        time.sleep(0.1)
+    assert two.get("/api/stats")["sessions"] == 0
+
+
+def test_capacity_is_the_whole_servers(two: Server) -> None:
+    async def main() -> dict[str, Any]:
+        opened = [await join(two, CONFIG) for _ in range(12)]
+        ws = await websockets.connect(two.ws + "/ws/train")
+        busy = json.loads(await ws.recv())
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        for s, _ in opened:
+            await s.close()
+        await ws.close()
+        return dict(busy)
+
+    busy = asyncio.run(main())
+    assert busy["state"] == "busy" and busy["learners"] == 12
+    assert busy["message"] == "The server is full: 12 learners are training."
+
+
+def test_sigterm_gives_every_session_on_every_worker_its_last_status(two: Server) -> None:
+    async def main() -> list[str]:
+        opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(6)))
+        await asyncio.sleep(0.5)
+        two.proc.send_signal(signal.SIGTERM)
+
+        async def last(ws: Any) -> str:
+            state = ""
+            try:
+                async for msg in ws:
+                    if isinstance(msg, str) and json.loads(msg)["type"] == "status":
+                        state = json.loads(msg)["state"]
+            except websockets.ConnectionClosed:
+                pass
+            return state
+
+        states = list(await asyncio.gather(*(last(ws) for ws, _ in opened)))
+        for ws, _ in opened:
+            await ws.close()
+        return states
+
+    assert asyncio.run(main()) == ["stopped"] * 6
+    assert two.proc.wait(15) == 0
+
+
+def test_a_dead_worker_is_replaced_and_the_others_learners_train_on(two: Server) -> None:
+    async def main() -> None:
+        opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(4)))
+        victim = two.get("/api/stats")["workers"][0]["pid"]
+        os.kill(victim, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+
+        async def still_training(ws: Any) -> bool:
+            """Read for 1.5 s: a dead worker's socket ends once its buffer is read."""
+            end = time.monotonic() + 1.5
+            try:
+                while time.monotonic() < end:
+                    await asyncio.wait_for(ws.recv(), max(0.01, end - time.monotonic()))
+            except TimeoutError:
+                pass
+            except websockets.ConnectionClosed:
+                return False
+            return True
+
+        alive = sum(await asyncio.gather(*(still_training(ws) for ws, _ in opened)))
+        assert 1 <= alive <= 3  # the other worker's learners go on training
+        for _ in range(100):
+            pids = [w["pid"] for w in two.get("/api/stats")["workers"]]
+            if len(pids) == 2 and victim not in pids:
+                break
+            await asyncio.sleep(0.1)
+        assert len(pids) == 2 and victim not in pids  # a fresh worker took its place
+        ws, first = await join(two, CONFIG)
+        assert first["type"] == "ready"
+        for s in [ws, *(w for w, _ in opened)]:
+            await s.close()
+
+    asyncio.run(main())
+
+
+def test_ordinary_disconnects_log_one_quiet_line(tmp_path: Path) -> None:
+    server = start_server(tmp_path, BACKPROP_WORKERS="2")
+
+    async def main() -> None:
+        for _ in range(3):
+            opened = await asyncio.gather(*(join(server, CONFIG, paused=False) for _ in range(10)))
+            await asyncio.sleep(0.3)
+            for ws, _ in opened:
+                ws.transport.abort()  # a tab closed mid-stream, no closing handshake
+            for ws, _ in opened:
+                await ws.close()
+
+    try:
+        asyncio.run(main())
+        time.sleep(1.0)
+    finally:
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(15)
+    log = (tmp_path / "server.log").read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log
+    assert log.count("session ended") >= 30  # one quiet line per learner who left
+
+
+def test_workers_default_to_the_cores_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BACKPROP_WORKERS", raising=False)
+    assert default_workers() == len(os.sched_getaffinity(0)) or default_workers() >= 1
+    monkeypatch.setenv("BACKPROP_WORKERS", "3")
+    assert default_workers() == 3
+
+
+def test_the_table_sends_a_session_on_only_to_a_less_busy_worker() -> None:
+    table = WorkerTable.create(3)
+    for k, n in enumerate([4, 3, 4]):
+        table.set(k, 100 + k, n, 1000)
+    mine = WorkerTable(table.array, slot=0)
+    assert mine.should_pass_on(4) and not WorkerTable(table.array, slot=1).should_pass_on(3)
+    assert mine.total_sessions() == 11
+    table.set(1, 0, 0, 0)  # a dead worker's row does not count
+    assert not mine.should_pass_on(4)
