@@ -45,7 +45,9 @@ class Settings:
     chunk_seconds: float = 0.03
     #: With several sessions training in one process, each gets a slice of this cycle
     #: (so each sees its boundary move about 1 / cycle times a second).
-    cycle_seconds: float = 0.05
+    cycle_seconds: float = 0.04
+    #: From this many sessions training in one process on, frames get cheaper.
+    light_frames_from: int = 4
     #: Most boundary frames per second per session.
     max_fps: float = 30.0
     #: Largest MNIST training run from the page, in epochs.

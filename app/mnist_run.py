@@ -184,7 +184,7 @@ class MnistRun(TrainerRun):
             else [str(d) for d in range(10)],
         }
 
-    def frame(self) -> dict[str, Any]:
+    def frame(self, light: bool = False) -> dict[str, Any]:
         """After an epoch: the test confusion matrix and up to 24 misclassified digits."""
         x_test = self.trainer.x_test
         assert x_test is not None

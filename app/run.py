@@ -24,6 +24,7 @@ from nn_core.optimizers import get_optimizer
 from nn_core.training import EpochReport, Trainer
 
 THUMB = 16  # per-neuron heatmap resolution
+Block = tuple[str, np.ndarray, dict[str, Any]]
 
 
 def output_for(problem: str, n_classes: int) -> tuple[str, str, int]:
@@ -157,17 +158,22 @@ class PlaygroundRun(TrainerRun):
             "test_points": pts(self.x_test, self.y_test),
         }
 
-    def frame(self) -> list[bytes | dict[str, Any]]:
+    def frame(self, light: bool = False) -> list[bytes | dict[str, Any]]:
         """The boundary frame (output grid, neuron thumbnails, weights, biases, their
-        training-set gradients and last updates) and the health event that goes with it."""
+        training-set gradients and last updates) and the health event that goes with it.
+
+        ``light`` (a busy server): the grid at half resolution (at most 50 x 50) and the
+        neuron thumbnails only every other frame; everything else as always.
+        """
         net = self.network
+        self._frames = getattr(self, "_frames", 0) + 1
         with np.errstate(over="ignore", invalid="ignore"):
             last_w, last_b = net.split(self.trainer.last_update)  # type: ignore[arg-type]
             stepped = last_w if self.trainer.epoch else None  # no update ratio before a step
             fit = health(net, self.trainer.x_train, self.trainer.y_train, stepped)
         reg = regularization_grads(net)  # the card shows data and regulariser parts
         flat = np.concatenate
-        blocks = self._boundary_blocks()
+        blocks = self._boundary_blocks(light)
         blocks += [
             ("grad_weights", flat([g.ravel() for g in fit.grad_w]), {}),
             ("grad_weights_reg", flat([g.ravel() for g in reg]), {}),
@@ -175,7 +181,8 @@ class PlaygroundRun(TrainerRun):
             ("update_weights", flat([u.ravel() for u in last_w]), {}),
             ("update_biases", flat([u.ravel() for u in last_b]), {}),
         ]
-        header = {"type": "frame", "epoch": self.trainer.epoch, "grid": self.cfg.grid}
+        grid = int(blocks[0][1].shape[0])  # the output block's side (coarser when light)
+        header = {"type": "frame", "epoch": self.trainer.epoch, "grid": grid}
         return [encode_frame(header, blocks), self._health_event(fit)]
 
     def _health_event(self, fit: Any) -> dict[str, Any]:
@@ -281,12 +288,17 @@ class PlaygroundRun(TrainerRun):
             "note": c.note,
         }
 
-    def _boundary_blocks(self) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
+    def _boundary_blocks(self, light: bool = False) -> list[Block]:
         net, cfg = self.network, self.cfg
+        grid, r = self.grid, cfg.grid
+        if light and cfg.grid > 50:
+            r = min(50, cfg.grid // 2)
+            if getattr(self, "_light_grid", (0, None))[0] != r:
+                self._light_grid = (r, grid_points(r))
+            grid = self._light_grid[1]
+        thumbs_now = not light or self._frames % 2 == 1
         with np.errstate(over="ignore", invalid="ignore"):
-            out = layer_outputs(net, cfg.features, self.grid)[-1]
-            thumbs = layer_outputs(net, cfg.features, self.thumbs)
-        r = cfg.grid
+            out = layer_outputs(net, cfg.features, grid)[-1]
         blocks: list[tuple[str, np.ndarray, dict[str, Any]]] = []
         if self.problem == "regression":
             blocks.append(("output", quantize(out[:, 0], -1, 1).reshape(r, r), {"lo": -1, "hi": 1}))
@@ -297,6 +309,17 @@ class PlaygroundRun(TrainerRun):
             blocks.append(("classes", out.argmax(axis=1).astype(np.uint8).reshape(r, r), {}))
         else:
             blocks.append(("output", quantize(out[:, 0], 0, 1).reshape(r, r), {"lo": 0, "hi": 1}))
+        if thumbs_now:
+            blocks.append(self._thumbnails())
+        blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))
+        blocks.append(("biases", np.concatenate([b.ravel() for b in net.biases]), {}))
+        return blocks
+
+    def _thumbnails(self) -> Block:
+        """A 16 x 16 view of every neuron over the plane, on one -1..1 scale."""
+        net, cfg = self.network, self.cfg
+        with np.errstate(over="ignore", invalid="ignore"):
+            thumbs = layer_outputs(net, cfg.features, self.thumbs)
         views = []
         inputs = thumbs[0]
         scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
@@ -307,16 +330,7 @@ class PlaygroundRun(TrainerRun):
             out_view = 2 * out_view - 1  # probabilities on the same -1..1 scale
         views.append(out_view)
         cols = np.concatenate(views, axis=1).T  # (neurons, 256)
-        blocks.append(
-            (
-                "neurons",
-                quantize(cols, -1, 1).reshape(-1, THUMB, THUMB),
-                {"lo": -1, "hi": 1},
-            )
-        )
-        blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))
-        blocks.append(("biases", np.concatenate([b.ravel() for b in net.biases]), {}))
-        return blocks
+        return ("neurons", quantize(cols, -1, 1).reshape(-1, THUMB, THUMB), {"lo": -1, "hi": 1})
 
     def status_extra(self) -> dict[str, Any]:
         last = self.trainer.history[-1] if self.trainer.history else None

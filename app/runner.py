@@ -67,6 +67,7 @@ class Session:
         #: runs training right now, which split this process's CPU time between them.
         self.load = load
         self._counted = False
+        self._frame_cost = 0.001  # seconds, a running average
         self.stopping, self.close = stopping, close
         self.parse, self.build, self.save = parse, build, save
         self.send_json = send_json
@@ -189,19 +190,34 @@ class Session:
         else:
             # Shared: every training session gets the same slice, in turn (the limiter
             # queues them first come, first served), sized so each gets a chunk and a
-            # frame about 20 times a second. Sizing chunks by each session's own frame
-            # deadline instead let one session take five times the others' share.
-            slice_ = self.settings.cycle_seconds / sharing
-            budget = max(0.002, min(self.settings.chunk_seconds, slice_))
-        reports = await self.in_thread(run.chunk, budget)
+            # frame about 1 / cycle_seconds times a second, its frame's cost included.
+            # Sizing chunks by each session's own frame deadline instead let one session
+            # take five times the others' share.
+            slice_ = self.settings.cycle_seconds / sharing - self._frame_cost
+            budget = max(0.001, min(self.settings.chunk_seconds, slice_))
+        # Busy: cheaper frames (a coarser grid, thumbnails every other frame) rather than
+        # fewer; the chunk and its frame share one trip to the worker thread.
+        light = sharing >= self.settings.light_frames_from
+        reports, frame = await self.in_thread(self._chunk_and_frame, run, budget, light)
         if reports:
             await self.send_json(progress_event(reports))
-        now = time.monotonic()
-        if now - self._last_frame >= 0.9 * interval or run.state != "running":
-            await self.send_frame()
+        if frame is not None:
+            await self._send_messages(frame)
         if run.state != "running":
             await self.send_status()
         await anyio.sleep(0)  # let the listener in between chunks
+
+    def _chunk_and_frame(self, run: Any, budget: float, light: bool) -> tuple[Any, Any]:
+        """On the worker thread: a chunk, then its frame if one is due."""
+        reports = run.chunk(budget)
+        now = time.monotonic()
+        if now - self._last_frame < 0.9 / self.settings.max_fps and run.state == "running":
+            return reports, None
+        self._last_frame = now
+        frame = run.frame(light=light) if light else run.frame()
+        took = time.monotonic() - now
+        self._frame_cost = 0.8 * self._frame_cost + 0.2 * took
+        return reports, frame
 
     async def train_paced(self, run: Any) -> None:
         """One epoch, its progress and (up to max_fps) its frame, then a pause: ``speed``
@@ -222,6 +238,9 @@ class Session:
         assert self.run is not None
         self._last_frame = time.monotonic()
         frame = await self.in_thread(self.run.frame)
+        await self._send_messages(frame)
+
+    async def _send_messages(self, frame: Any) -> None:
         # a run's frame is one message, or several (the playground's frame and health)
         for message in frame if isinstance(frame, list) else [frame]:
             if isinstance(message, bytes):

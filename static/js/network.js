@@ -489,14 +489,16 @@ export class NetworkDiagram {
   update(blocks) {
     this.blocks = blocks;
     if (!this.nodes) return;
-    const thumbs = blocks.neurons;
-    const side = thumbs.shape[1];
-    let k = 0;
-    // thumbnails: active inputs, hidden neurons, then the output units
-    for (let l = 0; l < this.nodes.length; l++) {
-      for (const node of this.nodes[l]) {
-        if (k < thumbs.shape[0]) paintGrid(node.canvas, thumbs.data, k * side * side, side);
-        k++;
+    const thumbs = blocks.neurons;  // a busy server sends them every other frame
+    if (thumbs) {
+      const side = thumbs.shape[1];
+      let k = 0;
+      // thumbnails: active inputs, hidden neurons, then the output units
+      for (let l = 0; l < this.nodes.length; l++) {
+        for (const node of this.nodes[l]) {
+          if (k < thumbs.shape[0]) paintGrid(node.canvas, thumbs.data, k * side * side, side);
+          k++;
+        }
       }
     }
     const grads = this.showGradients && blocks.grad_weights;

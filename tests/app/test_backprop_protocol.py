@@ -209,3 +209,19 @@ def test_verify_in_the_run_matches_the_core_in_float64() -> None:
     event = run.verify_event(1, "weight", 0, 1)
     core = check_gradient(run.network, run.trainer.x_train, run.trainer.y_train, 1, "weight", 0, 1)
     assert event["analytic"] == core.analytic and event["numeric"] == core.numeric
+
+
+def test_light_frames_are_cheaper_but_complete() -> None:
+    """A busy server sends a coarser grid and thumbnails every other frame; weights,
+    gradients and health come with every frame."""
+    from app.schemas import decode_frame
+
+    run = PlaygroundRun(TrainConfig(grid=100))
+    full_header, full = decode_frame(run.frame()[0])  # type: ignore[arg-type]
+    light = [decode_frame(run.frame(light=True)[0]) for _ in range(2)]  # type: ignore[arg-type]
+    assert full_header["grid"] == 100 and full["output"].shape == (100, 100)
+    for header, blocks in light:
+        assert header["grid"] == 50 and blocks["output"].shape == (50, 50)
+        assert {"weights", "biases", "grad_weights", "grad_biases"} <= set(blocks)
+    assert sum("neurons" in blocks for _, blocks in light) == 1
+    assert len(run.frame(light=True)[0]) < 0.6 * len(run.frame()[0])  # type: ignore[arg-type]

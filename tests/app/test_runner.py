@@ -137,3 +137,50 @@ def test_shutdown_sends_a_last_status_and_closes() -> None:
 def test_runs_are_built_from_the_config() -> None:
     run = PlaygroundRun(TrainConfig(hidden_layers=[3], features=["x1_sq", "x2_sq"]))
     assert run.network.sizes == [2, 3, 1] and run.state == "running"
+
+
+def test_sessions_sharing_a_process_get_equal_slices() -> None:
+    """Four sessions train at once on one capacity limiter: every chunk is given the same
+    time budget (cycle / sessions), so none takes a multiple of the others' share."""
+    budgets: dict[int, list[float]] = {}
+
+    class Load:
+        training = 0
+
+    load = Load()
+
+    def recording(k: int) -> Any:
+        def build(cfg: Any) -> PlaygroundRun:
+            run = PlaygroundRun(cfg)
+            chunk = run.chunk
+
+            def timed(budget: float) -> Any:
+                budgets.setdefault(k, []).append(budget)
+                return chunk(budget)
+
+            run.chunk = timed  # type: ignore[method-assign]
+            return run
+
+        return build
+
+    fakes = [Fake([{"type": "start", "config": {}}], linger=1.5) for _ in range(4)]
+
+    async def main() -> None:
+        limiter = anyio.CapacityLimiter(1)
+        async with anyio.create_task_group() as tg:
+            for k, fake in enumerate(fakes):
+                session = Session(fake.send_json, fake.send_bytes, Settings(), limiter,
+                                  build=recording(k), load=load)
+                tg.start_soon(session.serve, fake.receive)
+
+    anyio.run(main)
+    assert load.training == 0  # every session counted itself out when it ended
+    shared = Settings().cycle_seconds / 4  # minus each session's measured frame cost
+    typical = []
+    for k in range(4):
+        steady = sorted(budgets[k][3:-3])
+        assert steady and steady[-1] <= shared, budgets[k][:10]
+        typical.append(steady[len(steady) // 2])
+    assert max(typical) <= 1.25 * min(typical)  # the same slice for everyone
+    counts = sorted(len(f.epochs()) for f in fakes)
+    assert counts[0] >= 0.8 * counts[len(counts) // 2]  # the slowest gets a fair share
