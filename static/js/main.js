@@ -66,12 +66,12 @@ const handlers = {
   open(again) {
     clearInterval(countdown);
     $("connection").textContent = "";
-    start();
     if (again) {
       // the run lived in the connection: rebuild it from the link (same setup, same seed)
       restored = true;
       setPlaying(false);
     }
+    start();
   },
   close(ev, wait) {
     clearInterval(countdown);
@@ -79,7 +79,7 @@ const handlers = {
     let left = Math.round(wait / 1000);
     const say = () => {
       $("connection").textContent = ev.code === 1013
-        ? `The server is full: ${fullCount || "all"} learners are training. Retrying in ${left} s…`
+        ? `The server is full: ${fullCount === 1 ? "1 learner is" : `${fullCount || "all its"} learners are`} training. Retrying in ${left} s…`
         : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
       left = Math.max(0, left - 1);
     };

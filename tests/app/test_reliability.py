@@ -44,10 +44,11 @@ class Server:
         return self.url.replace("http", "ws")
 
 
-def start_server(data: Path, **env: str) -> Server:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start_server(data: Path, port: int = 0, **env: str) -> Server:
+    if not port:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
     log = open(data / "server.log", "wb")  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--port", str(port)],
