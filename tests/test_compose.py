@@ -1,0 +1,164 @@
+"""deploy/compose.yaml's stack brought up for real: two replicas behind nginx's least_conn
+on the local Docker daemon (CI: ../shared/tools/docker-standin.sh --compose), as its
+host-network variant deploy/compose.ci.yaml. 40 learners train through the proxy; both replicas get
+sessions; a model saved through one replica predicts through the other; killing one
+replica leaves the other's learners training and the killed one's learners get back in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.loadtest import run as loadtest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROXY, APP1, APP2 = "http://127.0.0.1:18080", "http://127.0.0.1:18001", "http://127.0.0.1:18002"
+COMPOSE = ["docker-compose", "-p", "backproplabtest", "-f", "deploy/compose.ci.yaml"]
+
+
+
+def compose_works() -> bool:
+    if shutil.which("docker-compose") is None or shutil.which("docker") is None:
+        return False
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return False
+    return subprocess.run(["docker", "image", "inspect", "nginx:stable"],
+                          capture_output=True).returncode == 0
+
+
+pytestmark = pytest.mark.skipif(
+    not compose_works() and os.environ.get("REQUIRE_DOCKER") != "1",
+    reason="no Docker daemon with docker-compose and nginx:stable "
+    "(CI: ../shared/tools/docker-standin.sh --compose)",
+)
+
+
+def get(url: str) -> Any:
+    return json.loads(urllib.request.urlopen(url, timeout=5).read())
+
+
+def wait_ok(url: str, seconds: float = 120) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if get(url + "/healthz")["status"] == "ok":
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} never answered")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[None]:
+    def compose(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*COMPOSE, *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+
+    up = compose("up", "-d", "--build")
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        for url in (APP1, APP2, PROXY):
+            wait_ok(url)
+        yield
+    finally:
+        logs = compose("logs", "--no-color", timeout=60).stdout
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        (ROOT / ".pytest_cache" / "compose.log").write_text(logs)
+        compose("down", "-v", "--remove-orphans", timeout=300)
+
+
+def test_forty_learners_through_the_proxy_reach_both_replicas(stack: None) -> None:
+    seen: list[tuple[int, int]] = []
+
+    async def main() -> Any:
+        task = asyncio.create_task(loadtest(PROXY, 40, 8.0, ramp=2.0))
+        await asyncio.sleep(5.0)
+        seen.append((get(APP1 + "/api/stats")["sessions"], get(APP2 + "/api/stats")["sessions"]))
+        return await task
+
+    report = asyncio.run(main())
+    s = report.summary()
+    assert s["training"] == 40 and s["busy"] == 0 and s["errors"] == 0, report.learners[:3]
+    one, two = seen[0]
+    assert one + two == 40 and abs(one - two) <= 2  # least_conn: an even split
+    assert s["epochs_min"] > 5 and s["predictions"] > 10
+
+
+def test_a_model_saved_through_one_replica_predicts_through_the_other(stack: None) -> None:
+    import websockets
+
+    async def train_and_save() -> str:
+        config = {"hidden_layers": [10], "activation": "relu", "loss": "cross_entropy",
+                  "optimizer": "sgd", "learning_rate": 0.5, "batch_size": 8000, "epochs": 3,
+                  "init": "he"}
+        async with websockets.connect(APP1.replace("http", "ws") + "/ws/mnist") as ws:
+            await ws.send(json.dumps({"type": "start", "config": config}))
+            async for msg in ws:
+                if isinstance(msg, str) and json.loads(msg).get("state") == "done":
+                    break
+            await ws.send(json.dumps({"type": "save", "name": "compose-shared"}))
+            async for msg in ws:
+                if isinstance(msg, str) and json.loads(msg)["type"] in ("saved", "error"):
+                    return str(json.loads(msg)["type"])
+        return "closed"
+
+    assert asyncio.run(train_and_save()) == "saved"
+    names = [m["name"] for m in get(APP2 + "/api/models")["models"]]
+    assert "compose-shared" in names
+    body = json.dumps({"model": "compose-shared", "strokes": [[[40, 40], [240, 40], [120, 280]]],
+                       "width": 300, "height": 300}).encode()
+    req = urllib.request.Request(APP2 + "/api/predict", body, {"content-type": "application/json"})
+    answer = json.loads(urllib.request.urlopen(req, timeout=10).read())
+    assert answer["model"] == "compose-shared" and len(answer["probabilities"]) == 10
+
+
+def test_killing_a_replica_leaves_the_other_training_and_learners_get_back_in(
+    stack: None,
+) -> None:
+    import websockets
+
+    async def main() -> tuple[int, int]:
+        async def session() -> Any:
+            ws = await websockets.connect(PROXY.replace("http", "ws") + "/ws/train")
+            await ws.send(json.dumps({"type": "start", "config": {"grid": 20}}))
+            return ws
+
+        sockets = [await session() for _ in range(6)]
+        await asyncio.sleep(1.0)
+        kill = subprocess.run([*COMPOSE, "kill", "app1"], cwd=ROOT, capture_output=True)
+        assert kill.returncode == 0
+        await asyncio.sleep(1.0)
+        alive = dropped = 0
+        for ws in sockets:
+            try:
+                end = time.monotonic() + 1.5
+                while time.monotonic() < end:
+                    await asyncio.wait_for(ws.recv(), max(0.01, end - time.monotonic()))
+                alive += 1
+            except TimeoutError:
+                alive += 1
+            except websockets.ConnectionClosed:
+                dropped += 1
+        for ws in sockets:
+            await ws.close()
+        # the dropped learners' pages reconnect: through the proxy, to the live replica
+        back = [await session() for _ in range(dropped)]
+        for ws in back:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert msg["type"] == "ready"
+            await ws.close()
+        return alive, dropped
+
+    alive, dropped = asyncio.run(main())
+    assert alive >= 2 and dropped >= 1 and alive + dropped == 6
+    subprocess.run([*COMPOSE, "start", "app1"], cwd=ROOT, capture_output=True)
