@@ -115,6 +115,25 @@ export class BoundaryChart {
     }
   }
 
+  // Show one neuron's output over the plane in place of the network's (null: back).
+  preview(p) {
+    this.previewing = p;
+    if (p) {
+      const ticks = linspace(-EXTENT, EXTENT, p.side);
+      const z = Array.from({ length: p.side }, (_, r) => Array.from(p.data.subarray(r * p.side, (r + 1) * p.side)));
+      if (window.Plotly && this.el.data) {
+        Plotly.restyle(this.el, { z: [z], x: [ticks], y: [ticks], colorscale: [DIVERGING], zmin: [0], zmax: [255] }, [0]);
+      }
+      this.el.dataset.preview = p.name;
+      this.el.setAttribute("aria-label", `Output of ${p.name} over the plane`);
+    } else {
+      delete this.el.dataset.preview;
+      this.draw();
+      if (this.lastBlocks) this.render(this.lastBlocks);
+    }
+    this.onPreviewChange?.(p);
+  }
+
   setTraced(point) {
     this.traced = point;
     this.draw();
@@ -166,7 +185,7 @@ export class BoundaryChart {
     this.lastZ = z;
     this.lastBlocks = blocks;
     this.grid = rows;
-    if (!window.Plotly) return;
+    if (!window.Plotly || this.previewing) return;
     if (!this.el.data) this.draw();
     else Plotly.restyle(this.el, { z: [z], zsmooth: [this.discretize ? false : "best"] }, [0]);
   }

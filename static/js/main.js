@@ -517,6 +517,10 @@ async function main() {
       start();
     },
     onEdit: (edit) => socket.send({ type: "edit", ...edit }),
+    onPreview: (p) => {
+      boundary.preview(p);
+      $("preview-note").textContent = p ? `Showing what ${p.name} outputs over the plane.` : "";
+    },
     onVerify: (param) => socket.send({ type: "verify", ...param }),
   });
   tracer = new TracePanel(document.querySelector(".trace-panel"), { onHighlight: (layer) => diagram.highlight(layer) });

@@ -72,7 +72,8 @@ export function unitName(layer, unit, nLayers, nOut) {
 }
 
 export class NetworkDiagram {
-  constructor(el, { labels, activations, onFeatures, onLayers, onActivation, onEdit, onVerify }) {
+  constructor(el, { labels, activations, onFeatures, onLayers, onActivation, onEdit, onVerify, onPreview }) {
+    this.onPreview = onPreview;
     this.activations = activations;
     this.onActivation = onActivation;
     this.onEdit = onEdit;
@@ -173,6 +174,18 @@ export class NetworkDiagram {
     label.style.top = "8px";
     label.textContent = "output";
     this.el.append(label);
+    // each neuron's place in the frame's thumbnails; hovering or focusing one shows it large
+    let thumb = 0;
+    for (const col of this.nodes) {
+      for (const node of col) {
+        const k = thumb++;
+        const show = () => this.preview(k, node);
+        node.div.addEventListener("mouseenter", show);
+        node.div.addEventListener("focus", show);
+        node.div.addEventListener("mouseleave", () => this.onPreview?.(null));
+        node.div.addEventListener("blur", () => this.onPreview?.(null));
+      }
+    }
     // links, one per weight, in the order the frame lists weights (layer, i, j)
     this.links = [];
     let index = 0;
@@ -477,6 +490,14 @@ export class NetworkDiagram {
     if (!this.card) return;
     this.card.error.textContent = message;
     this.card.input.setAttribute("aria-invalid", "true");
+  }
+
+  preview(k, node) {
+    const thumbs = this.blocks?.neurons;
+    if (!thumbs || k >= thumbs.shape[0] || !this.onPreview) return;
+    const side = thumbs.shape[1];
+    const name = node.name || "this neuron";
+    this.onPreview({ data: thumbs.data.subarray(k * side * side, (k + 1) * side * side), side, name });
   }
 
   // --------------------------------------------------------------- drawing

@@ -333,3 +333,16 @@ def test_digit_form_speaks_plainly_and_asks_before_replacing(page: Any, live_ser
     pause = page.get_by_role("button", name="Pause")
     assert pause.is_disabled()
     assert float(pause.evaluate("el => getComputedStyle(el).opacity")) < 0.6
+
+
+def test_hovering_a_neuron_shows_its_output_large(page: Any, live_server: str) -> None:
+    ready(page, live_server + "/#dataset=circle&seed=2")
+    page.wait_for_timeout(300)
+    page.get_by_role("button", name="neuron h1.2").hover()
+    page.wait_for_function("() => document.getElementById('boundary').dataset.preview === 'h1.2'")
+    assert page.locator("#preview-note").inner_text() == "Showing what h1.2 outputs over the plane."
+    side = page.evaluate("() => document.getElementById('boundary').data[0].z.length")
+    assert side == 16
+    page.mouse.move(5, 5)
+    page.wait_for_function("() => !document.getElementById('boundary').dataset.preview")
+    assert page.evaluate("() => document.getElementById('boundary').data[0].z.length") == 100
