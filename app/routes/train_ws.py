@@ -58,7 +58,8 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
                 "type": "status",
                 "state": "busy",
                 "learners": full,
-                "message": f"The server is full: {full} learners are training.",
+                "message": f"The server is full: {full} learner{'s are' if full != 1 else ' is'} "
+                "training.",
             }
         )
         await websocket.close(code=1013, reason="busy")

@@ -200,7 +200,8 @@ def test_busy_past_the_session_cap(settings: Settings) -> None:
         next_json(first, "error")
         with c.websocket_connect("/ws/train") as second:
             msg = next_json(second, "status")
-            assert msg["state"] == "busy" and "busy" in msg["message"]
+            assert msg["state"] == "busy" and msg["learners"] == 1
+            assert msg["message"] == "The server is full: 1 learner is training."
 
 
 def test_cross_site_websocket_is_refused(client: TestClient) -> None:
