@@ -43,6 +43,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def run_async(coro: Any) -> Any:
+    """asyncio.run on a thread of its own: the browser tests' Playwright loop may still be
+    running on this one when this module's tests run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def get(url: str) -> Any:
     return json.loads(urllib.request.urlopen(url, timeout=5).read())
 
@@ -86,7 +95,7 @@ def test_forty_learners_through_the_proxy_reach_both_replicas(stack: None) -> No
         seen.append((get(APP1 + "/api/stats")["sessions"], get(APP2 + "/api/stats")["sessions"]))
         return await task
 
-    report = asyncio.run(main())
+    report = run_async(main())
     s = report.summary()
     assert s["training"] == 40 and s["busy"] == 0 and s["errors"] == 0, report.learners[:3]
     one, two = seen[0]
@@ -112,7 +121,7 @@ def test_a_model_saved_through_one_replica_predicts_through_the_other(stack: Non
                     return str(json.loads(msg)["type"])
         return "closed"
 
-    assert asyncio.run(train_and_save()) == "saved"
+    assert run_async(train_and_save()) == "saved"
     names = [m["name"] for m in get(APP2 + "/api/models")["models"]]
     assert "compose-shared" in names
     body = json.dumps({"model": "compose-shared", "strokes": [[[40, 40], [240, 40], [120, 280]]],
@@ -159,6 +168,6 @@ def test_killing_a_replica_leaves_the_other_training_and_learners_get_back_in(
             await ws.close()
         return alive, dropped
 
-    alive, dropped = asyncio.run(main())
+    alive, dropped = run_async(main())
     assert alive >= 2 and dropped >= 1 and alive + dropped == 6
     subprocess.run([*COMPOSE, "start", "app1"], cwd=ROOT, capture_output=True)
