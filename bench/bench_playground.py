@@ -16,16 +16,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import server, train_session  # noqa: E402
 
-DEFAULT = {
-    "dataset": "circle",
-    "features": ["x1", "x2"],
-    "hidden_layers": [4, 2],
-    "activation": "tanh",
-    "batch_size": 10,
-    "n_samples": 500,
-    "train_ratio": 0.5,
-    "grid": 100,
-}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from app.loadtest import TF_DEFAULT  # noqa: E402
+
+DEFAULT = TF_DEFAULT  # TensorFlow Playground's default network
 CASES = {
     "TF Playground default": DEFAULT,
     "spiral, 6 features, [8, 8, 6]": {

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @contextmanager
 def server(**env: str) -> Iterator[str]:
-    """Run ``python -m app`` on a free loopback port; yield its base URL."""
+    """Run ``python -m app`` on a free loopback port; yield its base URL.  One worker
+    process unless ``BACKPROP_WORKERS`` is given: most benchmarks measure one process."""
+    env = {"BACKPROP_WORKERS": "1", **env}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

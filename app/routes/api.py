@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from app.digits import ImageError, PredictRequest, explain, is_tiny, to_input
-from app.models import DEFAULT_MODEL, ModelNotFound, model_path, predict
+from app.models import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path, predict
 from app.onnx_export import to_onnx
 from app.presets import PRESETS
 from app.schemas import LIMITS
@@ -31,6 +31,18 @@ router = APIRouter()
 
 def error(status: int, field: str, message: str) -> JSONResponse:
     return JSONResponse({"detail": {"field": field, "message": message}}, status_code=status)
+
+
+async def load_model(state: AppState, name: str, field: str) -> LoadedModel | JSONResponse:
+    """The named model, or the error response that names ``field``."""
+    try:
+        return await anyio.to_thread.run_sync(state.models.get, name)
+    except ValueError as exc:
+        return error(422, field, str(exc))
+    except ModelNotFound:
+        return error(404, field, f"no model named {name!r}; see GET /api/models")
+    except (ModelFileError, OSError) as exc:
+        return error(422, field, f"model {name!r} cannot be used: {exc}")
 
 
 @router.get("/healthz")
@@ -56,15 +68,9 @@ async def predict_digit(request: Request) -> Any:
         return error(422, *explain(exc))
     except RecursionError:
         return error(422, "body", "is nested too deeply")
-    name = req.model or DEFAULT_MODEL
-    try:
-        model = await anyio.to_thread.run_sync(state.models.get, name)
-    except ValueError as exc:
-        return error(422, "model", str(exc))
-    except ModelNotFound:
-        return error(404, "model", f"no model named {name!r}; see GET /api/models")
-    except (ModelFileError, OSError) as exc:
-        return error(422, "model", f"model {name!r} cannot be used: {exc}")
+    model = await load_model(state, req.model or DEFAULT_MODEL, "model")
+    if isinstance(model, JSONResponse):
+        return model
     try:
         x = await anyio.to_thread.run_sync(to_input, req)
     except ImageError as exc:
@@ -129,14 +135,9 @@ async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
     """The model as ONNX: input ``pixels`` ``(n, 784)`` float32 (the ``input`` that
     /api/predict returns), output ``probabilities`` ``(n, 10)``."""
     state: AppState = request.app.state.backprop
-    try:
-        model = await anyio.to_thread.run_sync(state.models.get, name)
-    except ValueError as exc:
-        return error(422, "name", str(exc))
-    except ModelNotFound:
-        return error(404, "name", f"no model named {name!r}; see GET /api/models")
-    except (ModelFileError, OSError) as exc:
-        return error(422, "name", f"model {name!r} cannot be used: {exc}")
+    model = await load_model(state, name, "name")
+    if isinstance(model, JSONResponse):
+        return model
     data = await anyio.to_thread.run_sync(
         lambda: to_onnx(
             model.network, input_name="pixels", output_name="probabilities", normalize=True,
