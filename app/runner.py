@@ -180,7 +180,7 @@ class Session:
         if run.speed:
             await self.train_paced(run)
             return
-        interval = 1.0 / self.settings.max_fps
+        interval = self._frame_interval()
         sharing = self.training_now()
         if sharing == 1:
             # Alone: train until the next frame is due (at most chunk_seconds), so chunks
@@ -195,9 +195,10 @@ class Session:
             # take five times the others' share.
             slice_ = self.settings.cycle_seconds / sharing - self._frame_cost
             budget = max(0.001, min(self.settings.chunk_seconds, slice_))
-        # Busy: cheaper frames (a coarser grid, thumbnails every other frame) rather than
-        # fewer; the chunk and its frame share one trip to the worker thread.
-        light = sharing >= self.settings.light_frames_from
+        # Busy, or a network so large that a full frame costs more than a chunk: cheaper
+        # frames (a coarser grid, thumbnails every other frame) rather than fewer. The chunk
+        # and its frame share one trip to the worker thread.
+        light = sharing >= self.settings.light_frames_from or self._frame_cost > 0.015
         reports, frame = await self.in_thread(self._chunk_and_frame, run, budget, light)
         if reports:
             await self.send_json(progress_event(reports))
@@ -207,11 +208,16 @@ class Session:
             await self.send_status()
         await anyio.sleep(0)  # let the listener in between chunks
 
+    def _frame_interval(self) -> float:
+        """At most max_fps frames a second, and frames never take over a quarter of the
+        time: a deep, wide network's frames would otherwise leave no time to train."""
+        return max(1.0 / self.settings.max_fps, 4 * self._frame_cost)
+
     def _chunk_and_frame(self, run: Any, budget: float, light: bool) -> tuple[Any, Any]:
         """On the worker thread: a chunk, then its frame if one is due."""
         reports = run.chunk(budget)
         now = time.monotonic()
-        if now - self._last_frame < 0.9 / self.settings.max_fps and run.state == "running":
+        if now - self._last_frame < 0.9 * self._frame_interval() and run.state == "running":
             return reports, None
         self._last_frame = now
         frame = run.frame(light=light) if light else run.frame()

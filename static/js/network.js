@@ -13,6 +13,7 @@ export const GRAD_NEG = "#1b8a6b";
 // room above the neurons for the layer controls (taller tap targets on phones)
 const top = () => (window.matchMedia("(max-width: 760px)").matches ? 100 : 78);
 const SVGNS = "http://www.w3.org/2000/svg";
+const MAX_SVG_LINKS = 1200;  // above this, links are drawn on a canvas (see build)
 const fmt = (v, d = 4) => (v == null || !Number.isFinite(v) ? "–" : Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(2) : v.toFixed(d));
 
 // 256-entry lookup from a quantised value to the diverging colour scale.
@@ -189,11 +190,33 @@ export class NetworkDiagram {
     // links, one per weight, in the order the frame lists weights (layer, i, j)
     this.links = [];
     let index = 0;
+    // Thousands of links would make thousands of DOM nodes to restyle 30 times a second:
+    // a large network draws its links together on one canvas, a few times a second.
+    let count = 0;
+    for (let l = 0; l + 1 < this.nodes.length; l++) count += this.nodes[l].length * this.nodes[l + 1].length;
+    this.large = count > MAX_SVG_LINKS;
+    this.el.classList.toggle("large", this.large);
+    if (this.large) {
+      this.canvas = document.createElement("canvas");
+      this.canvas.className = "links-canvas";
+      this.canvas.width = width;
+      this.canvas.height = parseFloat(this.el.style.height);
+      this.canvas.setAttribute("aria-hidden", "true");
+      this.el.prepend(this.canvas);
+      const note = document.createElement("p");
+      note.className = "hint large-note";
+      note.textContent = `A large network: its ${count.toLocaleString("en")} weights are drawn together and cannot be picked one by one; every neuron still can.`;
+      this.el.append(note);
+    }
     for (let l = 0; l + 1 < this.nodes.length; l++) {
       for (const [i, a] of this.nodes[l].entries()) {
         for (const [j, b] of this.nodes[l + 1].entries()) {
           const x0 = a.x + size, y0 = a.y + size / 2, x1 = b.x, y1 = b.y + size / 2;
           const mx = (x0 + x1) / 2;
+          if (this.large) {
+            this.links.push({ from: i, to: j, layer: l, index: index++, geom: [x0, y0, mx, x1, y1], mid: [mx, (y0 + y1) / 2] });
+            continue;
+          }
           const d = `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`;
           const path = document.createElementNS(SVGNS, "path");
           path.setAttribute("d", d);
@@ -216,7 +239,7 @@ export class NetworkDiagram {
       }
     }
     // hit areas above every visible link
-    for (const link of this.links) svg.append(link.hit);
+    for (const link of this.links) if (link.hit) svg.append(link.hit);
     // neurons that own a bias: hidden and output units, in the frame's bias order
     this.units = [];
     let b = 0;
@@ -238,7 +261,7 @@ export class NetworkDiagram {
     }
     // one tab stop for all weights and biases: arrows move between them (roving focus)
     for (let l = 0; l + 1 < this.nodes.length; l++) {
-      this.focusables.push(...this.links.filter((k) => k.layer === l).map((k) => k.hit));
+      this.focusables.push(...this.links.filter((k) => k.layer === l && k.hit).map((k) => k.hit));
       this.focusables.push(...this.units.filter((u) => u.layer === l).map((u) => u.node.div));
     }
     if (this.focusables.length) this.focusables[0].setAttribute("tabindex", "0");
@@ -365,7 +388,7 @@ export class NetworkDiagram {
     const w = this.el.clientWidth;
     c.el.style.left = `${Math.max(0, Math.min(w - 270, x + 12))}px`;
     c.el.style.top = `${Math.max(0, y + 12)}px`;
-    this.links.forEach((k) => k.path.classList.toggle("selected", param.kind === "weight" && k === param.link));
+    this.links.forEach((k) => k.path?.classList.toggle("selected", param.kind === "weight" && k === param.link));
     if (pinned) c.input.focus();
   }
 
@@ -451,7 +474,7 @@ export class NetworkDiagram {
     const p = c.param;
     c.el.hidden = true;
     c.pinned = false;
-    this.links?.forEach((k) => k.path.classList.remove("selected"));
+    this.links?.forEach((k) => k.path?.classList.remove("selected"));
     if (refocus && p) {
       this.refocusing = true;  // back on its parameter, without opening the card again
       (p.kind === "weight" ? p.link.hit : p.unit.node.div).focus();
@@ -510,6 +533,16 @@ export class NetworkDiagram {
   update(blocks) {
     this.blocks = blocks;
     if (!this.nodes) return;
+    if (this.large) {
+      // a large network repaints a few times a second, always with the newest frame
+      const wait = 250 - (performance.now() - (this.painted || 0));
+      if (wait > 0) {
+        if (!this.repaint) this.repaint = setTimeout(() => { this.repaint = null; this.update(this.blocks); }, wait);
+        return;
+      }
+      this.painted = performance.now();
+      this.linksDrawn = 0;
+    }
     const thumbs = blocks.neurons;  // a busy server sends them every other frame
     if (thumbs) {
       const side = thumbs.shape[1];
@@ -528,7 +561,9 @@ export class NetworkDiagram {
     for (const v of w) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
     this.range = maxAbs;
     const scale = grads ? maxAbs : Math.max(1, maxAbs);
-    for (let i = 0; i < this.links.length && i < w.length; i++) {
+    if (this.large) {
+      this.drawCanvasLinks(w, scale, grads);
+    } else for (let i = 0; i < this.links.length && i < w.length; i++) {
       const link = this.links[i];
       const v = w[i];
       const pos = grads ? GRAD_POS : BLUE, neg = grads ? GRAD_NEG : ORANGE;
@@ -551,6 +586,32 @@ export class NetworkDiagram {
     }
     this.deltaRange = maxDelta;
     this.fillCard();
+  }
+
+  drawCanvasLinks(w, scale, grads) {
+    const now = performance.now();
+    if (now - (this.linksDrawn || 0) < 250) return;  // a few times a second is plenty
+    this.linksDrawn = now;
+    const ctx = this.canvas.getContext("2d");
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.globalAlpha = 0.55;
+    const pos = grads ? GRAD_POS : BLUE, neg = grads ? GRAD_NEG : ORANGE;
+    // one path per colour and width step: a dozen strokes instead of one per link
+    const STEPS = 6;
+    const paths = Array.from({ length: 2 * STEPS }, () => new Path2D());
+    for (let i = 0; i < this.links.length && i < w.length; i++) {
+      const [x0, y0, mx, x1, y1] = this.links[i].geom;
+      const v = w[i];
+      const step = Math.min(STEPS - 1, Math.floor((STEPS * Math.abs(v)) / scale));
+      const path = paths[(v >= 0 ? 0 : STEPS) + (Number.isFinite(step) ? step : 0)];
+      path.moveTo(x0, y0);
+      path.bezierCurveTo(mx, y0, mx, y1, x1, y1);
+    }
+    paths.forEach((path, k) => {
+      ctx.strokeStyle = k < STEPS ? pos : neg;
+      ctx.lineWidth = 0.3 + (3 * ((k % STEPS) + 0.5)) / STEPS;
+      ctx.stroke(path);
+    });
   }
 
   // Dead units get a badge; the health event lists them as [layer, unit].
@@ -584,7 +645,7 @@ export class NetworkDiagram {
     this.highlighted = layer;
     if (!this.nodes) return;
     this.el.classList.toggle("tracing", Boolean(layer));
-    this.links.forEach((k) => k.path.classList.toggle("lit", k.layer + 1 === layer));
+    this.links.forEach((k) => k.path?.classList.toggle("lit", k.layer + 1 === layer));
     this.nodes.forEach((col, l) => col.forEach((n) => n.div.classList.toggle("lit", Boolean(layer) && (l === layer || l === layer - 1))));
   }
 }
