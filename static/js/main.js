@@ -32,6 +32,7 @@ let pins = [];
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 let countdown = null;         // the "retrying in N s" ticker
+let layerDiedSaid = false;    // the "layer has died" message was shown for this run
 let restored = false;         // the socket came back: say that the run was rebuilt
 let fullCount = 0;            // how many learners fill the server (from its busy status)
 const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
@@ -88,6 +89,7 @@ const handlers = {
   },
   ready(msg) {
     ready = msg;
+    layerDiedSaid = false;
     accepted = { ...msg.config };
     writeHash(accepted);
     losses.reset();
@@ -146,6 +148,12 @@ const handlers = {
   health(msg) {
     health.add(msg);
     diagram.setDead(msg.dead_units, msg.n_points);
+    // a whole ReLU layer inactive everywhere: nothing can flow back through it any more
+    const gone = msg.layers.findIndex((h, l) => l < msg.layers.length - 1 && h.dead === h.units);
+    if (gone >= 0 && !layerDiedSaid) {
+      layerDiedSaid = true;
+      setAlert(`Layer ${gone + 1} has died: all its ReLU units are inactive on every training point, so no gradient reaches the layers before it and lowering the learning rate (now ${accepted?.learning_rate}) cannot revive it. Lower the rate, then press Reset.`);
+    }
   },
   status(msg) {
     if (msg.state !== serverState) announce(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);

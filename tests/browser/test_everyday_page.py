@@ -362,3 +362,13 @@ def test_hovering_a_neuron_shows_its_output_large(page: Any, live_server: str) -
     page.mouse.move(5, 5)
     page.wait_for_function("() => !document.getElementById('boundary').dataset.preview")
     assert page.evaluate("() => document.getElementById('boundary').data[0].z.length") == 100
+
+
+def test_a_relu_layer_that_dies_at_a_high_rate_is_named(page: Any, live_server: str) -> None:
+    ready(page, live_server + "/#activation=relu&learning_rate=3&seed=0")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => document.getElementById('alert').textContent.startsWith('Layer 2 has died')",
+        timeout=20000,
+    )
+    assert "cannot revive it" in page.get_by_role("alert").inner_text()
