@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from app.backprop_views import BackpropViews
+from app.export import export_script
 from app.onnx_export import to_onnx
 from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
-from nn_core.backprop import regularization_grads, trace
+from nn_core.backprop import regularization_grads
 from nn_core.boundary import grid_points, layer_outputs, quantize
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
-from nn_core.gradcheck import check_gradient
 from nn_core.health import health
 from nn_core.losses import compatible
 from nn_core.model import Network
@@ -69,7 +70,7 @@ class TrainerRun:
             self.trainer.batch_size = batch
 
 
-class PlaygroundRun(TrainerRun):
+class PlaygroundRun(BackpropViews, TrainerRun):
     """Everything one session trains, and its wire views (ready event, frames, export)."""
 
     def __init__(self, cfg: TrainConfig) -> None:
@@ -185,109 +186,6 @@ class PlaygroundRun(TrainerRun):
         header = {"type": "frame", "epoch": self.trainer.epoch, "grid": grid}
         return [encode_frame(header, blocks), self._health_event(fit)]
 
-    def _health_event(self, fit: Any) -> dict[str, Any]:
-        return {
-            "type": "health",
-            "epoch": self.trainer.epoch,
-            "layers": [
-                {
-                    "grad_norm": _finite(h.grad_norm),
-                    "weight_norm": _finite(h.weight_norm),
-                    "update_ratio": _finite(h.update_ratio) if self.trainer.epoch else None,
-                    "dead": h.dead,
-                    "saturated": h.saturated,
-                    "units": h.units,
-                    "activation": h.activation,
-                }
-                for h in fit.layers
-            ],
-            "dead_units": [list(u) for u in fit.dead_units],
-            "n_points": fit.n_points,
-            "verdict": fit.verdict,
-        }
-
-    # ----------------------------------------------------------- backprop
-    def _check(self, layer: int, kind: str, i: int | None, j: int) -> None:
-        """Refuse a parameter that does not exist, naming the field and its range."""
-        sizes = self.sizes
-        if layer >= len(sizes) - 1:
-            raise BadRequest("layer", f"must be between 0 and {len(sizes) - 2}")
-        if j >= sizes[layer + 1]:
-            raise BadRequest("j", f"must be between 0 and {sizes[layer + 1] - 1}")
-        if kind == "weight" and (i is None or i >= sizes[layer]):
-            raise BadRequest("i", f"must be between 0 and {sizes[layer] - 1}")
-
-    def edit(self, layer: int, kind: str, i: int | None, j: int, value: float) -> None:
-        """Set one parameter; training goes on from it."""
-        self._check(layer, kind, i, j)
-        target = self.network.layers[layer]
-        if kind == "weight":
-            target.w[i, j] = value
-        else:
-            target.b[j] = value
-
-    def trace_event(self, split: str, index: int) -> dict[str, Any]:
-        """One sample's passes at the current weights, in float64 (changes nothing)."""
-        t = self.trainer
-        x, y, raw = (t.x_train, t.y_train, self.x_train) if split == "train" else (
-            t.x_test, t.y_test, self.x_test)
-        if x is None or y is None or index >= len(x):
-            n = 0 if x is None else len(x)
-            raise BadRequest("index", f"must be between 0 and {n - 1} for the {split} set")
-        tr = trace(self.network, x[index], y[index], self.trainer.optimizer)
-        r = _rounded
-        return {
-            "type": "trace",
-            "epoch": self.trainer.epoch,
-            "split": split,
-            "index": index,
-            "point": r(raw[index]),
-            "input": r(tr.input),
-            "target": r(tr.target),
-            "output": r(tr.output),
-            "loss": float(tr.loss),
-            "loss_after": _finite(tr.loss_after),
-            "learning_rate": tr.learning_rate,
-            "optimizer": self.cfg.optimizer,
-            "loss_name": self.network.loss_name,
-            "regularization": self.network.regularization,
-            "regularization_rate": self.network.regularizer.rate,
-            "activations": [*self.network.hidden_activations, self.network.output_activation],
-            "layers": [
-                {
-                    "weights": r(lt.weights),
-                    "biases": r(lt.biases),
-                    "z": r(lt.z),
-                    "a": r(lt.a),
-                    "delta": r(lt.delta),
-                    "grad_w": r(lt.grad_w),
-                    "grad_b": r(lt.grad_b),
-                    "new_weights": r(lt.new_weights),
-                    "new_biases": r(lt.new_biases),
-                }
-                for lt in tr.layers
-            ],
-        }
-
-    def verify_event(self, layer: int, kind: str, i: int, j: int) -> dict[str, Any]:
-        """Central finite difference of the training objective for one parameter."""
-        self._check(layer, kind, i, j)
-        t = self.trainer
-        c = check_gradient(self.network, t.x_train, t.y_train, layer, kind, i, j)
-        return {
-            "type": "verify",
-            "layer": layer,
-            "kind": kind,
-            **({"i": i} if kind == "weight" else {}),
-            "j": j,
-            "analytic": _finite(c.analytic),
-            "numeric": _finite(c.numeric),
-            "relative_error": _finite(c.relative_error),
-            "matches": c.matches,
-            "step": c.step,
-            "note": c.note,
-        }
-
     def _boundary_blocks(self, light: bool = False) -> list[Block]:
         net, cfg = self.network, self.cfg
         grid, r = self.grid, cfg.grid
@@ -351,20 +249,6 @@ class PlaygroundRun(TrainerRun):
         return {"npz": buf.getvalue(), "script": export_script(self), "onnx": onnx_bytes}
 
 
-def _finite(v: float) -> float | None:
-    return float(v) if math.isfinite(v) else None
-
-
-def _rounded(a: np.ndarray) -> Any:
-    """An array as nested lists of floats, NaN and infinity as null (JSON has neither)."""
-    out = np.asarray(a, np.float64)
-    if np.all(np.isfinite(out)):
-        return out.tolist()
-    cells = out.astype(object)
-    cells[~np.isfinite(out)] = None
-    return cells.tolist()
-
-
 def progress_event(reports: list[EpochReport]) -> dict[str, Any]:
     """Every epoch since the last progress message, column-wise."""
     return {
@@ -377,65 +261,3 @@ def progress_event(reports: list[EpochReport]) -> dict[str, Any]:
     }
 
 
-def export_script(run: PlaygroundRun) -> str:
-    """A runnable Python script that rebuilds this run with nn_core and retrains it."""
-    cfg, net = run.cfg, run.network
-    epochs = max(run.trainer.epoch, 1)
-    if cfg.dataset == "custom":
-        points = np.round(np.asarray(cfg.points), 4).tolist()
-        data = f"pts = np.array({points})\nx, y = pts[:, :2], pts[:, 2]"
-    else:
-        args = f"{cfg.dataset!r}, {cfg.n_samples}, {cfg.noise}, rng, {cfg.n_classes}"
-        data = f"x, y = make_dataset({args})"
-    target = "y.astype(int)" if net.loss_name == "cross_entropy" else "y.reshape(-1, 1)"
-    if run.problem == "classification" and run.n_classes > 2 and net.loss_name != "cross_entropy":
-        target = f"np.eye({run.n_classes})[y.astype(int)]"
-    lr = run.trainer.base_learning_rate
-    return f'''"""Rebuild and retrain the Backprop Lab playground run with nn_core.
-
-Data set {cfg.dataset}, network {run.sizes}, {cfg.optimizer} at learning rate {lr},
-{epochs} epochs.  Run it with `python this_file.py` where nn_core is importable.
-"""
-import numpy as np
-
-from nn_core import Network, Trainer
-from nn_core.datasets import make_dataset, train_test_split
-from nn_core.features import transform
-from nn_core.optimizers import get_optimizer
-
-rng = np.random.default_rng({cfg.seed})
-{data}
-x_train, y_train, x_test, y_test = train_test_split(x, y, {cfg.train_ratio}, rng)
-features = {list(cfg.features)!r}
-
-
-def targets(y):
-    return {target}
-
-
-net = Network(
-    {run.sizes},
-    activation={cfg.activation!r},
-    output_activation={net.output_activation!r},
-    loss={net.loss_name!r},
-    init={cfg.init!r},
-    seed={cfg.seed},
-    regularization={cfg.regularization!r},
-    regularization_rate={net.regularizer.rate},
-)
-trainer = Trainer(
-    net,
-    get_optimizer({cfg.optimizer!r}, {lr}),
-    transform(x_train, features),
-    targets(y_train),
-    transform(x_test, features),
-    targets(y_test),
-    batch_size={run.trainer.batch_size},
-    classification={run.problem == "classification"},
-    exact_train_loss=True,
-    seed={cfg.seed},
-)
-for report in trainer.fit({epochs}):
-    if report.epoch % 50 == 0 or report.epoch == {epochs}:
-        print(report.epoch, round(report.train_loss, 4), report.test_loss, report.accuracy)
-'''

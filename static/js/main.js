@@ -5,8 +5,12 @@ import { BoundaryChart, LossChart } from "./charts.js";
 import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { CONTROLS, DEFAULTS, State, allowed, bindControls, readHash, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { CONTROLS, DEFAULTS, State, allowed, bindControls, lossFits, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { enableTooltips } from "./tooltip.js";
+import { Announcer, ConnectionLine } from "./connection.js";
+import { datasetThumbs, parseCsv } from "./datasets.js";
+import { PinnedRuns } from "./pins.js";
+import { copyLink, download } from "./share.js";
 import { TracePanel } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,7 +23,6 @@ const NAMES = {
 const PARAM_FIELDS = ["layer", "kind", "i", "j", "value"];
 const LOSS_NAMES = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "squared error", quadratic: "½ squared error" };
 const STATE_WORDS = { running: "running", paused: "paused", diverged: "diverged", done: "finished", stopped: "stopped by the server", busy: "refused: the server is full" };
-const MAX_PINS = 4;
 
 let options;
 const state = new State({});  // the one source of truth for the setup
@@ -28,15 +31,16 @@ let running = false;          // what the user asked for: playing or not
 let serverState = "paused";
 let exportWanted = null;
 let ready = null;             // the current run's "ready" event
-let pins = [];
+let pins;                     // PinnedRuns
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
-let countdown = null;         // the "retrying in N s" ticker
 let layerDiedSaid = false;    // the "layer has died" message was shown for this run
 let restored = false;         // the socket came back: say that the run was rebuilt
-let fullCount = 0;            // how many learners fill the server (from its busy status)
 const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
 const losses = new LossChart($("loss-curve"));
+const line = new ConnectionLine($("connection"));
+const voice = new Announcer($("announcer"), losses, [[$("loss-curve"), "Loss curve"], [$("boundary"), "Decision boundary"]]);
+voice.every(5, () => running && serverState === "running");
 let diagram;
 let tracer;
 let health;
@@ -48,7 +52,7 @@ function setAlert(text, field) {
 }
 
 function setPlaying(on) {
-  if (on !== running) announce(on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
+  if (on !== running) voice.say(on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
   running = on;
   const play = $("play");
   play.setAttribute("aria-label", on ? "Pause" : "Play");
@@ -65,8 +69,7 @@ function label(field) {
 let socket;
 const handlers = {
   open(again) {
-    clearInterval(countdown);
-    $("connection").textContent = "";
+    line.clear();
     if (again) {
       // the run lived in the connection: rebuild it from the link (same setup, same seed)
       restored = true;
@@ -75,17 +78,8 @@ const handlers = {
     start();
   },
   close(ev, wait) {
-    clearInterval(countdown);
     if (ev.code === 1008) { setAlert("This page's address is not allowed to train here (origin refused)."); return; }
-    let left = Math.round(wait / 1000);
-    const say = () => {
-      $("connection").textContent = ev.code === 1013
-        ? `The server is full: ${fullCount === 1 ? "1 learner is" : `${fullCount || "all its"} learners are`} training. Retrying in ${left} s…`
-        : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
-      left = Math.max(0, left - 1);
-    };
-    say();
-    countdown = setInterval(say, 1000);
+    line.closed(ev, wait);
   },
   ready(msg) {
     ready = msg;
@@ -112,8 +106,7 @@ const handlers = {
     if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
     if (restored) {
       restored = false;
-      $("connection").textContent = "Reconnected. The run restarted from your link's setup (same seed); press Play to go on.";
-      setTimeout(() => { if ($("connection").textContent.startsWith("Reconnected")) $("connection").textContent = ""; }, 8000);
+      line.restored();
     }
     $("loss-name").textContent = LOSS_NAMES[msg.loss] || msg.loss;
     for (const opt of $("loss").options) opt.disabled = !lossFits(opt.value, msg);
@@ -128,7 +121,7 @@ const handlers = {
     const batch = $("batch-size");
     batch.max = String(msg.train_points.length);
     $("batch-size-value").textContent = Number(batch.value) >= msg.train_points.length ? `${batch.value} (full batch)` : batch.value;
-    summarise();
+    voice.summary();
   },
   progress(msg) {
     losses.add(msg);
@@ -156,7 +149,7 @@ const handlers = {
     }
   },
   status(msg) {
-    if (msg.state !== serverState) announce(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
+    if (msg.state !== serverState) voice.say(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     if (msg.state === "diverged") {
@@ -165,7 +158,7 @@ const handlers = {
     } else if (msg.state === "done") {
       setPlaying(false);
     } else if (msg.state === "busy") {
-      fullCount = msg.learners || 0;
+      line.full = msg.learners || 0;
       setPlaying(false);
     }
   },
@@ -208,46 +201,10 @@ const handlers = {
   },
 };
 
-function download(blob, name) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
 function start(clear = true) {
   if (clear) setAlert("");
   socket.send({ type: "start", config: state.toRunConfig(), paused: !running });
 }
-
-function lossFits(loss, msg) {
-  const out = msg.output_activation;
-  if (loss === "bce") return out === "sigmoid";
-  if (loss === "cross_entropy") return out === "softmax";
-  return true;
-}
-
-// Screen readers hear state changes, and while training a summary every few seconds,
-// not the read-outs that change 100 times a second.
-function announce(text) {
-  $("announcer").textContent = text;
-}
-
-function summarise() {
-  const n = losses.epochs.length;
-  const last = (a) => (a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "not yet known");
-  const text = n ? `after ${losses.epochs.at(-1)} epochs: training loss ${last(losses.train)}, test loss ${last(losses.test)}${losses.acc.at(-1) != null ? `, test accuracy ${(100 * losses.acc.at(-1)).toFixed(1)}%` : ""}` : "no epochs yet";
-  $("loss-curve").setAttribute("aria-label", `Loss curve, ${text}`);
-  $("boundary").setAttribute("aria-label", `Decision boundary, ${text}`);
-  return text;
-}
-
-setInterval(() => {
-  if (!running || serverState !== "running" || !losses.epochs.length) return;
-  const text = summarise();
-  if (text !== summarise.last) { summarise.last = text; announce(`Training, ${text}.`); }
-}, 5000);
 
 function requestTrace(split, index) {
   socket.send({ type: "trace", split, index });
@@ -269,22 +226,8 @@ function gradientLegend() {
 }
 
 // ---------------------------------------------------------------- controls
-// A typed number is checked before it is sent: a refused value never reaches the run or
-// the link, and the message names the control and its range in plain words.
-function refused(ctl, value) {
-  const lim = options.limits[ctl.key];
-  if (!lim || !["learning_rate", "regularization_rate", "max_epochs"].includes(ctl.key)) return "";
-  if (ctl.key === "max_epochs" && value == null) return "";
-  const [lo, hi] = lim;
-  const name = label(ctl.key);
-  if (value == null || !Number.isFinite(value)) return `${name}: type a number from ${lo} to ${hi}.`;
-  if (value < lo || value > hi) return `${name}: ${value} is outside the allowed range, ${lo.toLocaleString("en", { maximumFractionDigits: 6 })} to ${hi.toLocaleString("en")}.`;
-  if (ctl.key === "max_epochs" && !Number.isInteger(value)) return `${name}: type a whole number of epochs.`;
-  return "";
-}
-
 function onControl(ctl, value) {
-  const problem = refused(ctl, value);
+  const problem = refusal(ctl.key, value, options.limits, label(ctl.key));
   if (problem) {
     if (accepted && ctl.key in accepted) state.set(ctl.key, accepted[ctl.key]);
     setAlert(problem, ctl.key);
@@ -313,36 +256,17 @@ function markDataset(changed = false) {
   }
 }
 
-function datasetThumbs() {
-  const box = $("dataset-thumbs");
-  for (const name of [...Object.keys(options.datasets)]) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.dataset.name = name;
-    b.title = `${NAMES[name] || name}: ${options.datasets[name].description}`;
-    b.setAttribute("aria-label", NAMES[name] || name);
-    const c = document.createElement("canvas");
-    c.width = c.height = 48;
-    b.append(c);
-    b.addEventListener("click", () => { state.set("dataset", name); markDataset(true); start(); });
-    box.append(b);
-  }
-}
-
-// Draw each data set's thumbnail once from the options' sample points.
-function paintThumbs() {
-  for (const b of document.querySelectorAll("#dataset-thumbs button")) {
-    const sample = options.samples?.[b.dataset.name];
-    if (!sample) continue;
-    const ctx = b.querySelector("canvas").getContext("2d");
-    ctx.fillStyle = "#fafafa";
-    ctx.fillRect(0, 0, 48, 48);
-    for (const [x, y, v] of sample) {
-      const colors = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#8c564b"];
-      ctx.fillStyle = options.datasets[b.dataset.name].problem === "regression" ? (v > 0 ? "#0877bd" : "#f59322") : colors[v];
-      ctx.fillRect(24 + x * 3.8 - 1, 24 - y * 3.8 - 1, 2.2, 2.2);
-    }
-  }
+function readCsv(file) {
+  file.text().then((text) => {
+    const { points, regression, error } = parseCsv(text);
+    if (error) return setAlert(error);
+    state.points = points;
+    state.set("dataset", "custom");
+    state.set("problem", regression ? "regression" : "classification");
+    markDataset();
+    $("problem").value = state.get("problem");
+    start();
+  });
 }
 
 function addPoint(x, y) {
@@ -353,29 +277,6 @@ function addPoint(x, y) {
   boundary.setPoints(state.points);
   clearTimeout(addPoint.timer);
   addPoint.timer = setTimeout(() => { if (state.points.length >= 2) start(); }, 400);
-}
-
-function readCsv(file) {
-  file.text().then((text) => {
-    const pts = [];
-    for (const [n, line] of text.split(/\r?\n/).entries()) {
-      if (!line.trim() || (n === 0 && /[a-z]/i.test(line))) continue;
-      const cells = line.split(/[,;\t]/).map(Number);
-      if (cells.length < 3 || cells.some((v) => !Number.isFinite(v))) {
-        return setAlert(`CSV line ${n + 1} must be three numbers: x1,x2,label`);
-      }
-      if (Math.abs(cells[0]) > 6 || Math.abs(cells[1]) > 6) return setAlert(`CSV line ${n + 1}: x1 and x2 must be between -6 and 6`);
-      pts.push([cells[0], cells[1], cells[2]]);
-    }
-    if (pts.length < 2 || pts.length > 5000) return setAlert("CSV points must number between 2 and 5000");
-    const regression = pts.some((p) => !Number.isInteger(p[2]));
-    state.points = pts;
-    state.set("dataset", "custom");
-    state.set("problem", regression ? "regression" : "classification");
-    markDataset();
-    $("problem").value = state.get("problem");
-    start();
-  });
 }
 
 // A link or a preset writes into the one state; refused link values fall back to defaults.
@@ -390,49 +291,6 @@ function loadSetup(raw, unknown = []) {
   return bad.length ? `The link had values we could not use, so these start at their defaults: ${bad.join("; ")}.` : "";
 }
 
-// --------------------------------------------------------------- pinned runs
-const PIN_KEYS = ["dataset", "features", "hidden_layers", "activation", "init", "learning_rate", "optimizer", "batch_size", "regularization", "regularization_rate", "noise", "train_ratio", "n_samples", "seed", "loss"];
-
-function pinRun() {
-  if (!accepted || !losses.epochs.length) { setAlert("Train for a few epochs first, then pin the run to compare it with the next."); return; }
-  if (pins.length >= MAX_PINS) pins.shift();
-  const n = pins.length ? Math.max(...pins.map((p) => p.n)) + 1 : 1;
-  pins.push({ n, config: { ...accepted }, epochs: [...losses.epochs], train: [...losses.train], test: [...losses.test] });
-  drawPins();
-}
-
-function drawPins() {
-  losses.setPins(pins);
-  const table = $("pins");
-  table.hidden = !pins.length;
-  if (!pins.length) { table.replaceChildren(); return; }
-  const runs = [...pins.map((p) => ({ label: `Run ${p.n}`, config: p.config, last: p })), { label: "Now", config: accepted || {}, last: losses }];
-  const show = (v) => (Array.isArray(v) ? v.join("-") : v == null ? "–" : String(v));
-  const differ = PIN_KEYS.filter((k) => new Set(runs.map((r) => show(r.config[k]))).size > 1);
-  const lastOf = (r, key) => { const a = r.last[key]; return a && a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "–"; };
-  const head = `<caption>Pinned runs${differ.length ? "" : " — the same settings"}</caption><thead><tr><th scope="col">Run</th>${differ.map((k) => `<th scope="col">${spoken(k)}</th>`).join("")}<th scope="col">Epochs</th><th scope="col">Train loss</th><th scope="col">Test loss</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>`;
-  const rows = runs.map((r, i) => `<tr><th scope="row"><span class="pin-swatch pin-${i < pins.length ? pins[i].n % 4 : "now"}"></span>${r.label}</th>${differ.map((k) => `<td>${show(r.config[k])}</td>`).join("")}<td>${r.last.epochs.length}</td><td>${lastOf(r, "train")}</td><td>${lastOf(r, "test")}</td><td>${i < pins.length ? `<button type="button" class="unpin" data-n="${pins[i].n}" aria-label="Unpin run ${pins[i].n}">×</button>` : ""}</td></tr>`).join("");
-  table.innerHTML = `${head}<tbody>${rows}</tbody>`;
-  table.querySelectorAll(".unpin").forEach((b) => b.addEventListener("click", () => { pins = pins.filter((p) => p.n !== Number(b.dataset.n)); drawPins(); $("pin-run").focus(); }));
-}
-
-// The link is always shown; copying falls back to a selected field where the Clipboard API
-// is missing (plain http on a LAN address).
-async function copyLink() {
-  const box = $("link-box"), field = $("share-link"), status = $("copy-status");
-  box.hidden = false;
-  field.value = location.href;
-  let copied = false;
-  try {
-    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(location.href); copied = true; }
-  } catch { copied = false; }
-  if (!copied) {
-    field.focus();
-    field.select();
-    try { copied = document.execCommand("copy"); } catch { copied = false; }
-  }
-  status.textContent = copied ? "Copied" : "Selected: press Ctrl+C to copy";
-}
 
 function wire() {
   bindControls(state, onControl);
@@ -474,8 +332,10 @@ function wire() {
   $("export-model").addEventListener("click", () => { exportWanted = "model"; socket.send({ type: "export" }); });
   $("export-script").addEventListener("click", () => { exportWanted = "script"; socket.send({ type: "export" }); });
   $("export-onnx").addEventListener("click", () => { exportWanted = "onnx"; socket.send({ type: "export" }); });
-  $("copy-link").addEventListener("click", copyLink);
-  $("pin-run").addEventListener("click", pinRun);
+  $("copy-link").addEventListener("click", () => copyLink($("link-box"), $("share-link"), $("copy-status")));
+  $("pin-run").addEventListener("click", () => {
+    if (!pins.pin(accepted)) setAlert("Train for a few epochs first, then pin the run to compare it with the next.");
+  });
   $("trace-random").addEventListener("click", () => {
     const n = ready?.train_points?.length || 0;
     if (n) requestTrace("train", Math.floor(Math.random() * n));
@@ -538,8 +398,8 @@ async function main() {
   });
   document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
-  datasetThumbs();
-  paintThumbs();
+  datasetThumbs($("dataset-thumbs"), options, NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
+  pins = new PinnedRuns($("pins"), losses, { onUnpin: () => $("pin-run").focus() });
   enableTooltips();
   const unknown = [];
   linkMessage = loadSetup(readHash(location.hash, unknown), unknown);

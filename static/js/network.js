@@ -2,7 +2,9 @@
 // gradients, by dL/dw), layer and neuron controls, and a card to read, edit and verify
 // any weight or bias.
 
+import { ParamCard } from "./card.js";
 import { BLUE, ORANGE } from "./charts.js";
+import { drawLinks, fmt, paintFeature, paintGrid } from "./paint.js";
 
 export const FEATURE_NAMES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"];
 // Plain names for screen readers and cards ("weight from x1 to h1.2").
@@ -14,58 +16,6 @@ export const GRAD_NEG = "#1b8a6b";
 const top = () => (window.matchMedia("(max-width: 760px)").matches ? 100 : 78);
 const SVGNS = "http://www.w3.org/2000/svg";
 const MAX_SVG_LINKS = 1200;  // above this, links are drawn on a canvas (see build)
-const fmt = (v, d = 4) => (v == null || !Number.isFinite(v) ? "–" : Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(2) : v.toFixed(d));
-
-// 256-entry lookup from a quantised value to the diverging colour scale.
-function lut() {
-  const hex = (h) => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
-  const [o, w, b] = [hex(ORANGE), [244, 244, 244], hex(BLUE)];
-  const table = new Uint8ClampedArray(256 * 4);
-  for (let i = 0; i < 256; i++) {
-    const t = i / 255;
-    const [from, to, u] = t < 0.5 ? [o, w, t * 2] : [w, b, (t - 0.5) * 2];
-    for (let c = 0; c < 3; c++) table[i * 4 + c] = from[c] + (to[c] - from[c]) * u;
-    table[i * 4 + 3] = 255;
-  }
-  return table;
-}
-export const COLORS = lut();
-
-export function paintGrid(canvas, data, offset, side) {
-  const ctx = canvas.getContext("2d");
-  const img = ctx.createImageData(side, side);
-  for (let r = 0; r < side; r++) {
-    for (let c = 0; c < side; c++) {
-      const v = data[offset + r * side + c];
-      const o = ((side - 1 - r) * side + c) * 4; // row 0 is the bottom of the plane
-      img.data.set(COLORS.subarray(v * 4, v * 4 + 4), o);
-    }
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-// Each input feature over the plane, for the previews of unused features.
-const FEATURE_FN = {
-  x1: (a) => a, x2: (a, b) => b, x1_sq: (a) => a * a, x2_sq: (a, b) => b * b,
-  x1_x2: (a, b) => a * b, sin_x1: (a) => Math.sin(a), sin_x2: (a, b) => Math.sin(b),
-};
-
-function paintFeature(canvas, name, side = 16) {
-  const f = FEATURE_FN[name];
-  const values = new Float32Array(side * side);
-  let max = 1e-9;
-  for (let r = 0; r < side; r++) {
-    for (let c = 0; c < side; c++) {
-      const v = f(-6 + (12 * c) / (side - 1), -6 + (12 * r) / (side - 1));
-      values[r * side + c] = v;
-      max = Math.max(max, Math.abs(v));
-    }
-  }
-  const q = new Uint8Array(side * side);
-  values.forEach((v, i) => { q[i] = Math.round(((v / max + 1) / 2) * 255); });
-  paintGrid(canvas, q, 0, side);
-}
-
 export function unitName(layer, unit, nLayers, nOut) {
   // layer: 1..nLayers-1 counts hidden layers, the last is the output
   if (layer === nLayers - 1) return nOut === 1 ? "output" : `output ${unit + 1}`;
@@ -352,168 +302,19 @@ export class NetworkDiagram {
     for (const f of this.focusables) f.setAttribute("tabindex", f === el ? "0" : "-1");
   }
 
-  values(param) {
-    const bl = this.blocks;
-    if (!bl) return {};
-    const k = param.kind === "weight" ? param.link.index : param.unit.index;
-    const get = (name) => (bl[name] ? bl[name].data[k] : undefined);
-    if (param.kind === "weight") {
-      const g = get("grad_weights"), reg = get("grad_weights_reg");
-      return { value: get("weights"), grad: g, reg, data: g - reg, update: get("update_weights") };
-    }
-    return { value: get("biases"), grad: get("grad_biases"), update: get("update_biases") };
-  }
-
-  paramName(param) {
-    return param.kind === "weight" ? param.link.name : `bias of ${param.unit.name}`;
-  }
-
+  // the parameter card (card.js), made on first use
   openCard(param, pinned) {
-    clearTimeout(this.leaveTimer);
-    if (this.card && this.card.pinned && !pinned && this.card.param !== param) return;
-    if (!this.card) this.makeCard();
-    const c = this.card;
-    c.param = param;
-    c.pinned = pinned || (c.pinned && c.param === param);
-    c.el.hidden = false;
-    c.title.textContent = this.paramName(param)[0].toUpperCase() + this.paramName(param).slice(1);
-    c.el.setAttribute("aria-label", c.title.textContent);
-    c.verifyOut.textContent = "";
-    c.input.value = "";
-    c.input.removeAttribute("aria-invalid");
-    c.error.textContent = "";
-    this.fillCard();
-    // place it beside the parameter, inside the diagram
-    const [x, y] = param.kind === "weight" ? param.link.mid : [param.unit.node.x + this.size + 8, param.unit.node.y];
-    const w = this.el.clientWidth;
-    c.el.style.left = `${Math.max(0, Math.min(w - 270, x + 12))}px`;
-    c.el.style.top = `${Math.max(0, y + 12)}px`;
-    this.links.forEach((k) => k.path?.classList.toggle("selected", param.kind === "weight" && k === param.link));
-    if (pinned) c.input.focus();
+    if (!this.card) this.card = new ParamCard(this);
+    this.card.open(param, pinned);
   }
 
-  fillCard() {
-    const c = this.card;
-    if (!c || c.el.hidden) return;
-    const v = this.values(c.param);
-    const rows = [[c.param.kind === "weight" ? "weight w" : "bias b", fmt(v.value)]];
-    if (c.param.kind === "weight") {
-      rows.push(["∂L/∂w", fmt(v.grad)]);
-      rows.push(["  data part", fmt(v.data)]);
-      rows.push(["  regularisation part", fmt(v.reg)]);
-    } else {
-      rows.push(["∂L/∂b (mean δ)", fmt(v.grad)]);
-    }
-    rows.push([c.param.kind === "weight" ? "last update Δw" : "last update Δb", fmt(v.update)]);
-    c.dl.replaceChildren();
-    for (const [k, val] of rows) {
-      const dt = document.createElement("dt");
-      dt.textContent = k;
-      const dd = document.createElement("dd");
-      dd.textContent = val;
-      c.dl.append(dt, dd);
-    }
-    c.input.placeholder = fmt(v.value);
-  }
+  leave() { this.card?.leave(); }
 
-  makeCard() {
-    const el = document.createElement("div");
-    el.className = "param-card";
-    el.setAttribute("role", "dialog");
-    el.hidden = true;
-    el.innerHTML = `<p class="card-title"></p><dl></dl>
-      <form class="card-edit" novalidate><label>New value <input type="number" step="any" min="-100" max="100" aria-describedby="card-error"></label>
-      <button type="submit">Set</button></form>
-      <p class="card-error" id="card-error" role="alert"></p>
-      <button type="button" class="verify">Verify</button>
-      <div class="verify-out" aria-live="polite"></div>`;
-    this.el.append(el);
-    const card = {
-      el, title: el.querySelector(".card-title"), dl: el.querySelector("dl"),
-      input: el.querySelector("input"), error: el.querySelector(".card-error"),
-      verifyOut: el.querySelector(".verify-out"),
-    };
-    this.card = card;
-    el.addEventListener("mouseenter", () => clearTimeout(this.leaveTimer));
-    el.addEventListener("mouseleave", () => this.leave());
-    el.addEventListener("keydown", (e) => { if (e.key === "Escape") { e.preventDefault(); this.closeCard(true); } });
-    el.querySelector("form").addEventListener("submit", (e) => {
-      e.preventDefault();
-      const raw = card.input.value.trim();
-      const v = Number(raw);
-      if (raw === "" || !Number.isFinite(v) || Math.abs(v) > 100) {
-        card.input.setAttribute("aria-invalid", "true");
-        card.error.textContent = "Type a number between −100 and 100.";
-        return;
-      }
-      card.input.removeAttribute("aria-invalid");
-      card.error.textContent = "";
-      const p = card.param;
-      if (p.kind === "weight") this.onEdit({ layer: p.link.layer, kind: "weight", i: p.link.from, j: p.link.to, value: v });
-      else this.onEdit({ layer: p.unit.layer, kind: "bias", j: p.unit.j, value: v });
-    });
-    el.querySelector(".verify").addEventListener("click", () => {
-      const p = card.param;
-      card.verifyOut.textContent = "Checking with finite differences…";
-      if (p.kind === "weight") this.onVerify({ layer: p.link.layer, kind: "weight", i: p.link.from, j: p.link.to });
-      else this.onVerify({ layer: p.unit.layer, kind: "bias", j: p.unit.j });
-    });
-  }
+  closeCard(refocus = false) { this.card?.close(refocus); }
 
-  leave() {
-    clearTimeout(this.leaveTimer);
-    this.leaveTimer = setTimeout(() => {
-      const c = this.card;
-      if (c && !c.pinned && !c.el.contains(document.activeElement) && !this.el.querySelector(":hover.param-card")) this.closeCard();
-    }, 250);
-  }
+  showVerify(msg) { this.card?.showVerify(msg); }
 
-  closeCard(refocus = false) {
-    const c = this.card;
-    if (!c || c.el.hidden) return;
-    const p = c.param;
-    c.el.hidden = true;
-    c.pinned = false;
-    this.links?.forEach((k) => k.path?.classList.remove("selected"));
-    if (refocus && p) {
-      this.refocusing = true;  // back on its parameter, without opening the card again
-      (p.kind === "weight" ? p.link.hit : p.unit.node.div).focus();
-      this.refocusing = false;
-    }
-  }
-
-  showVerify(msg) {
-    const c = this.card;
-    if (!c) return;
-    const sameParam = c.param && (c.param.kind === msg.kind) &&
-      (msg.kind === "weight" ? c.param.link.layer === msg.layer && c.param.link.from === msg.i && c.param.link.to === msg.j
-        : c.param.unit.layer === msg.layer && c.param.unit.j === msg.j);
-    if (!sameParam) return;
-    const e = msg.relative_error;
-    c.verifyOut.innerHTML = "";
-    const dl = document.createElement("dl");
-    for (const [k, v] of [["analytic (backprop)", fmt(msg.analytic, 8)], ["numeric (finite difference)", fmt(msg.numeric, 8)], ["relative error", e == null ? "–" : e.toExponential(1)]]) {
-      const dt = document.createElement("dt"); dt.textContent = k;
-      const dd = document.createElement("dd"); dd.textContent = v;
-      dl.append(dt, dd);
-    }
-    const verdict = document.createElement("p");
-    verdict.className = msg.matches ? "matches" : "differs";
-    verdict.textContent = msg.matches ? "✓ matches (relative error below 10⁻⁶)" : "✗ differs by more than 10⁻⁶";
-    c.verifyOut.append(dl, verdict);
-    if (msg.note) {
-      const note = document.createElement("p");
-      note.className = "hint";
-      note.textContent = msg.note[0].toUpperCase() + msg.note.slice(1) + ".";
-      c.verifyOut.append(note);
-    }
-  }
-
-  showEditError(message) {
-    if (!this.card) return;
-    this.card.error.textContent = message;
-    this.card.input.setAttribute("aria-invalid", "true");
-  }
+  showEditError(message) { this.card?.showError(message); }
 
   preview(k, node) {
     const thumbs = this.blocks?.neurons;
@@ -585,33 +386,14 @@ export class NetworkDiagram {
       unit.node.div.style.setProperty("--delta-width", grads && d != null ? `${(1 + 3 * Math.min(1, Math.abs(d) / maxDelta)).toFixed(1)}px` : "0px");
     }
     this.deltaRange = maxDelta;
-    this.fillCard();
+    this.card?.fill();
   }
 
   drawCanvasLinks(w, scale, grads) {
     const now = performance.now();
     if (now - (this.linksDrawn || 0) < 250) return;  // a few times a second is plenty
     this.linksDrawn = now;
-    const ctx = this.canvas.getContext("2d");
-    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    ctx.globalAlpha = 0.55;
-    const pos = grads ? GRAD_POS : BLUE, neg = grads ? GRAD_NEG : ORANGE;
-    // one path per colour and width step: a dozen strokes instead of one per link
-    const STEPS = 6;
-    const paths = Array.from({ length: 2 * STEPS }, () => new Path2D());
-    for (let i = 0; i < this.links.length && i < w.length; i++) {
-      const [x0, y0, mx, x1, y1] = this.links[i].geom;
-      const v = w[i];
-      const step = Math.min(STEPS - 1, Math.floor((STEPS * Math.abs(v)) / scale));
-      const path = paths[(v >= 0 ? 0 : STEPS) + (Number.isFinite(step) ? step : 0)];
-      path.moveTo(x0, y0);
-      path.bezierCurveTo(mx, y0, mx, y1, x1, y1);
-    }
-    paths.forEach((path, k) => {
-      ctx.strokeStyle = k < STEPS ? pos : neg;
-      ctx.lineWidth = 0.3 + (3 * ((k % STEPS) + 0.5)) / STEPS;
-      ctx.stroke(path);
-    });
+    drawLinks(this.canvas, this.links, w, scale, grads ? [GRAD_POS, GRAD_NEG] : [BLUE, ORANGE]);
   }
 
   // Dead units get a badge; the health event lists them as [layer, unit].

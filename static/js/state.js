@@ -162,3 +162,24 @@ export function renderControls(state) {
     showValue(ctl, value);
   }
 }
+
+// A typed number is checked before it is sent: a refused value never reaches the run or
+// the link, and the message names the control (`name`) and its range in plain words.
+export function refusal(key, value, limits, name) {
+  const lim = limits[key];
+  if (!lim || !["learning_rate", "regularization_rate", "max_epochs"].includes(key)) return "";
+  if (key === "max_epochs" && value == null) return "";
+  const [lo, hi] = lim;
+  if (value == null || !Number.isFinite(value)) return `${name}: type a number from ${lo} to ${hi}.`;
+  if (value < lo || value > hi) return `${name}: ${value} is outside the allowed range, ${lo.toLocaleString("en", { maximumFractionDigits: 6 })} to ${hi.toLocaleString("en")}.`;
+  if (key === "max_epochs" && !Number.isInteger(value)) return `${name}: type a whole number of epochs.`;
+  return "";
+}
+
+// Which losses fit the run's output (the Loss menu disables the others).
+export function lossFits(loss, ready) {
+  const out = ready.output_activation;
+  if (loss === "bce") return out === "sigmoid";
+  if (loss === "cross_entropy") return out === "softmax";
+  return true;
+}

@@ -1,0 +1,65 @@
+// The connection line under the page: a full server or a dropped socket, in words, with a
+// countdown to the next try (the socket retries by itself).
+
+export class ConnectionLine {
+  constructor(el) {
+    this.el = el;
+    this.timer = null;
+    this.full = 0;  // how many learners fill the server, from its busy status
+  }
+
+  clear() {
+    clearInterval(this.timer);
+    this.el.textContent = "";
+  }
+
+  closed(ev, wait) {
+    clearInterval(this.timer);
+    let left = Math.round(wait / 1000);
+    const learners = this.full === 1 ? "1 learner is" : `${this.full || "all its"} learners are`;
+    const say = () => {
+      this.el.textContent = ev.code === 1013
+        ? `The server is full: ${learners} training. Retrying in ${left} s…`
+        : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
+      left = Math.max(0, left - 1);
+    };
+    say();
+    this.timer = setInterval(say, 1000);
+  }
+
+  restored() {
+    this.el.textContent = "Reconnected. The run restarted from your link's setup (same seed); press Play to go on.";
+    setTimeout(() => { if (this.el.textContent.startsWith("Reconnected")) this.el.textContent = ""; }, 8000);
+  }
+}
+
+// Screen readers hear state changes, and while training a summary every few seconds,
+// not the read-outs that change 100 times a second.
+export class Announcer {
+  constructor(el, losses, charts) {
+    Object.assign(this, { el, losses, charts, last: "" });
+  }
+
+  say(text) {
+    this.el.textContent = text;
+  }
+
+  // The latest losses in words; also the charts' text alternatives.
+  summary() {
+    const l = this.losses;
+    const last = (a) => (a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "not yet known");
+    const acc = l.acc.at(-1) != null ? `, test accuracy ${(100 * l.acc.at(-1)).toFixed(1)}%` : "";
+    const text = l.epochs.length ? `after ${l.epochs.at(-1)} epochs: training loss ${last(l.train)}, test loss ${last(l.test)}${acc}` : "no epochs yet";
+    for (const [el, name] of this.charts) el.setAttribute("aria-label", `${name}, ${text}`);
+    return text;
+  }
+
+  // every 5 s while `training()` says so, if anything changed
+  every(seconds, training) {
+    setInterval(() => {
+      if (!training() || !this.losses.epochs.length) return;
+      const text = this.summary();
+      if (text !== this.last) { this.last = text; this.say(`Training, ${text}.`); }
+    }, seconds * 1000);
+  }
+}
