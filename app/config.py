@@ -1,46 +1,75 @@
-"""Settings, read once from the environment (``BACKPROP_*`` variables)."""
+"""Settings, read once from the environment (``BACKPROP_*`` variables), and where the
+package's own files are.
+
+A bad value names its variable: ``BACKPROP_MAX_SESSIONS=lots`` stops the server with
+"BACKPROP_MAX_SESSIONS: Input should be a valid integer".
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
+from typing import Annotated, Any
 
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: The source checkout (when the package runs from one).
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def resource(name: str) -> Path:
+    """A folder of the package's own files (``static``, ``templates``).
+
+    An installed wheel carries them inside the package (``app/static``); a source
+    checkout keeps them at the top, beside ``app/`` (the layout the design names).
+    """
+    inside = Path(str(files("app") / name))
+    return inside if inside.is_dir() else ROOT / name
 
 
-@dataclass(frozen=True)
-class Settings:
+def _default_data_dir() -> Path:
+    """``./data`` in a source checkout, else the user's data folder (XDG)."""
+    if (ROOT / "pyproject.toml").is_file() and (ROOT / "app").is_dir():
+        return ROOT / "data"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "backprop-lab"
+
+
+def _env(short: str) -> AliasChoices:
+    """A setting whose variable has a shorter name than its field."""
+    return AliasChoices(f"BACKPROP_{short}", short.lower() + "_bytes")
+
+
+class Settings(BaseSettings):
+    """Every setting a deployment may change; each reads ``BACKPROP_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKPROP_", frozen=True, extra="ignore")
+
     #: Where saved models live (the Docker image mounts a volume here).
-    data_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("BACKPROP_DATA_DIR", ROOT / "data"))
-    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    #: Address and port ``backprop-lab serve`` listens on.
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    #: Worker processes (0: the CPU quota, else the cores this process may use).
+    workers: Annotated[int, Field(ge=0, le=256)] = 0
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
     #: The whole server's, across its worker processes.
-    max_sessions: int = field(default_factory=lambda: _int("BACKPROP_MAX_SESSIONS", 64))
+    max_sessions: Annotated[int, Field(ge=1)] = 64
     #: Worker threads that may train at the same moment (the capacity limiter).  One:
     #: small networks are bound by Python, and threads fighting over the GIL cut the total
     #: throughput and slow predictions (bench/bench_concurrency.py measures both).
-    train_threads: int = field(default_factory=lambda: _int("BACKPROP_TRAIN_THREADS", 1))
+    train_threads: Annotated[int, Field(ge=1, le=64)] = 1
     #: sys.setswitchinterval while serving, in seconds.
-    switch_interval: float = field(
-        default_factory=lambda: float(os.environ.get("BACKPROP_SWITCH_INTERVAL", "0.001"))
-    )
+    switch_interval: Annotated[float, Field(gt=0, le=1)] = 0.001
     #: Extra origins allowed to open WebSockets (comma separated), e.g. behind a proxy.
-    allowed_origins: tuple[str, ...] = field(
-        default_factory=lambda: tuple(
-            o.strip().rstrip("/")
-            for o in os.environ.get("BACKPROP_ALLOWED_ORIGINS", "").split(",")
-            if o.strip()
-        )
-    )
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     #: Largest accepted WebSocket text message and HTTP body, in bytes.
-    max_message_bytes: int = field(default_factory=lambda: _int("BACKPROP_MAX_MESSAGE", 512_000))
-    max_body_bytes: int = field(default_factory=lambda: _int("BACKPROP_MAX_BODY", 4_000_000))
+    max_message_bytes: Annotated[int, Field(ge=100, validation_alias=_env("MAX_MESSAGE"))] = (
+        512_000
+    )
+    max_body_bytes: Annotated[int, Field(ge=100, validation_alias=_env("MAX_BODY"))] = 4_000_000
     #: Seconds of training per chunk before control returns to the session.
     chunk_seconds: float = 0.03
     #: With several sessions training in one process, each gets a slice of this cycle
@@ -52,3 +81,27 @@ class Settings:
     max_fps: float = 30.0
     #: Largest MNIST training run from the page, in epochs.
     max_mnist_epochs: int = 100
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
+
+
+class SettingsError(SystemExit):
+    """A ``BACKPROP_*`` variable that cannot be used; the message names it."""
+
+
+def load_settings() -> Settings:
+    """:class:`Settings` from the environment, or exit with the variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            var = name if name.startswith("BACKPROP_") else f"BACKPROP_{name.upper()}"
+            lines.append(f"{var}: {err['msg']}")
+        raise SettingsError("backprop-lab: " + "; ".join(lines)) from None

@@ -1,4 +1,4 @@
-"""The FastAPI application: settings, shared state, routes and static files."""
+"""The FastAPI application: settings, shared state, each feature's routes, static files."""
 
 from __future__ import annotations
 
@@ -13,64 +13,19 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import ROOT, Settings
-from app.models import DEFAULT_MODEL, ModelStore
-from app.routes import api, mnist_ws, pages, train_ws
+from app import __version__, pages
+from app.config import Settings, load_settings, resource
+from app.digits import routes as digits
+from app.digits.store import DEFAULT_MODEL, ModelStore
+from app.playground import routes as playground
+from app.serving import stats
+from app.serving.body_limit import BodyLimit
 from app.state import AppState
 
 
-class BodyLimit:
-    """Reject request bodies over ``limit`` bytes with 413 before anything parses them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._reject(send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._reject(send)
-
-    async def _reject(self, send: Send) -> None:
-        body = b'{"detail":{"field":"body","message":"is larger than %d bytes"}}' % self.limit
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Backprop Lab",
         description="Watch a neural network learn. Protocol: docs/protocol.md; API: docs/api.md.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=None,  # served below from local files: the page must work offline
         redoc_url=None,
@@ -98,12 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=anyio.CapacityLimiter(settings.train_threads),
         models=ModelStore(settings.data_dir),
     )
-    app.include_router(api.router)
-    app.include_router(pages.router)
-    app.include_router(train_ws.router)
-    app.include_router(mnist_ws.router)
+    for feature in (pages, playground, digits, stats):
+        app.include_router(feature.router)
     _offline_docs(app)  # before /static, which would otherwise answer its paths
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=resource("static")), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import anyio
 
 from app.config import Settings
-from app.models import ModelStore
-from app.workers import MAX_TRIES, WorkerTable, rss_kb
+from app.digits.store import ModelStore
+from app.serving.table import MAX_TRIES, WorkerTable, rss_kb
 
 
 @dataclass

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import server  # noqa: E402
 
-from app.loadtest import run  # noqa: E402
+from app.serving.loadtest import run  # noqa: E402
 
 
 def row(url: str, learners: int, seconds: float) -> dict[str, float]:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import server, train_session  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from app.loadtest import TF_DEFAULT  # noqa: E402
+from app.serving.loadtest import TF_DEFAULT  # noqa: E402
 
 DEFAULT = TF_DEFAULT  # TensorFlow Playground's default network
 CASES = {

@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import percentile, server  # noqa: E402
 
-from app.digits import PredictRequest, to_input  # noqa: E402
-from app.models import DEFAULT_MODEL, ModelStore, predict  # noqa: E402
+from app.digits.inputs import PredictRequest, to_input  # noqa: E402
+from app.digits.predict import predict  # noqa: E402
+from app.digits.store import DEFAULT_MODEL, ModelStore  # noqa: E402
 
 STROKES = [
     [[90 + i, 70] for i in range(0, 160, 4)] + [[250 - i * 0.45, 70 + i] for i in range(0, 210, 4)]

@@ -10,6 +10,8 @@ Pure NumPy and the standard library: import it in a notebook as it is.
 
 from __future__ import annotations
 
+__version__ = "0.1.0"
+
 from nn_core.activations import ACTIVATIONS
 from nn_core.datasets import DATASETS, make_dataset, train_test_split
 from nn_core.features import FEATURES, transform
@@ -21,6 +23,7 @@ from nn_core.regularization import REGULARIZERS
 from nn_core.training import EpochReport, Trainer
 
 __all__ = [
+    "__version__",
     "ACTIVATIONS",
     "DATASETS",
     "FEATURES",

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.run import PlaygroundRun  # noqa: E402
-from app.schemas import TrainConfig  # noqa: E402
+from app.playground.run import PlaygroundRun  # noqa: E402
+from app.playground.schema import TrainConfig  # noqa: E402
 
 CONFIG = {
     "dataset": "xor",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from app.loadtest import run as loadtest
+from app.serving.loadtest import run as loadtest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROXY, APP1, APP2 = "http://127.0.0.1:18080", "http://127.0.0.1:18001", "http://127.0.0.1:18002"

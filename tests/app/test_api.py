@@ -169,7 +169,7 @@ def test_options_list_the_registries(client: TestClient) -> None:
 def test_saliency_is_the_predicted_probabilitys_gradient_by_finite_differences(
     client: TestClient,
 ) -> None:
-    from app.models import SHIPPED_DIR
+    from app.digits.store import SHIPPED_DIR
     from nn_core.backprop import as_float64
     from nn_core.model import Network
 
@@ -223,7 +223,8 @@ def test_scribbles_may_not_be_digits_and_digits_are(client: TestClient) -> None:
 def test_the_not_a_digit_rule_rarely_flags_real_digits() -> None:
     """Measured on the 2,000 held-out digits: the distance rule flags 1 % by construction;
     with the confidence rule, at most 3 % in all (docs/api.md reports the figure)."""
-    from app.models import SHIPPED_DIR, LoadedModel, predict
+    from app.digits.predict import predict
+    from app.digits.store import SHIPPED_DIR, LoadedModel
     from nn_core.model import Network
 
     net, meta = Network.load_with_metadata(SHIPPED_DIR / "mnist-mlp.npz")
@@ -240,7 +241,7 @@ def test_the_not_a_digit_rule_rarely_flags_real_digits() -> None:
 def test_onnx_export_runs_in_onnxruntime_like_our_predictions(client: TestClient) -> None:
     import onnxruntime as ort
 
-    from app.models import SHIPPED_DIR
+    from app.digits.store import SHIPPED_DIR
     from nn_core.model import Network
 
     res = client.get("/api/models/mnist-mlp/onnx")
@@ -269,7 +270,7 @@ def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
 ) -> None:
     import onnxruntime as ort
 
-    from app.onnx_export import to_onnx
+    from app.playground.onnx_export import to_onnx
     from nn_core.model import Network
 
     net = Network([5, 7, 4], activation=activation, output_activation=output, seed=3,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.presets import PRESETS
-from app.run import PlaygroundRun
-from app.schemas import TrainConfig
+from app.playground.presets import PRESETS
+from app.playground.run import PlaygroundRun
+from app.playground.schema import TrainConfig
 from nn_core.gradcheck import check_gradient
 from tests.app.wsutil import next_frame, next_json
 
@@ -214,7 +214,7 @@ def test_verify_in_the_run_matches_the_core_in_float64() -> None:
 def test_light_frames_are_cheaper_but_complete() -> None:
     """A busy server sends a coarser grid and thumbnails every other frame; weights,
     gradients and health come with every frame."""
-    from app.schemas import decode_frame
+    from app.wire import decode_frame
 
     run = PlaygroundRun(TrainConfig(grid=100))
     full_header, full = decode_frame(run.frame()[0])  # type: ignore[arg-type]

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from app.routes.mnist_ws import parse_mnist
-from app.schemas import REQUEST_TYPES, BadRequest, parse_request
+from app.digits.session import parse_mnist
+from app.playground.schema import parse_request
+from app.validation import REQUEST_TYPES, BadRequest
 from tests.app.wsutil import next_json
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1500"))

@@ -10,9 +10,9 @@ import anyio
 import pytest
 
 from app.config import Settings
-from app.run import PlaygroundRun
-from app.runner import Session
-from app.schemas import TrainConfig
+from app.playground.run import PlaygroundRun
+from app.playground.schema import TrainConfig
+from app.playground.session import PlaygroundSession as Session
 
 
 class Fake:

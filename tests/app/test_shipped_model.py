@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.models import DEFAULT_MODEL, SHIPPED_DIR
+from app.digits.store import DEFAULT_MODEL, SHIPPED_DIR
 from nn_core import Network
 from nn_core.metrics import accuracy
 from nn_core.mnist import as_inputs, load_bundled
@@ -41,7 +41,7 @@ def test_the_same_digit_drawn_any_size_or_pen_gets_the_same_label() -> None:
 def test_train_mnist_reports_progress_with_a_progress_bar(tmp_path: Path) -> None:
     import io
 
-    from app.train_mnist import train_shipped_model
+    from app.digits.recipe import train_shipped_model
 
     out = io.StringIO()
     accuracy = train_shipped_model(1, 0, str(tmp_path / "m.npz"), augment=False, stream=out)

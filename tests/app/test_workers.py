@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import websockets
 
-from app.workers import WorkerTable, default_workers
+from app.config import Settings, load_settings
+from app.serving.supervisor import default_workers
+from app.serving.table import WorkerTable
 from tests.app.test_reliability import Server, start_server
 
 CONFIG = {"dataset": "circle", "hidden_layers": [4, 2], "grid": 20}
@@ -174,9 +176,19 @@ def test_workers_default_to_the_cores_and_the_environment_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("BACKPROP_WORKERS", raising=False)
-    assert default_workers() == len(os.sched_getaffinity(0)) or default_workers() >= 1
+    assert default_workers(Settings().workers) == len(os.sched_getaffinity(0))
     monkeypatch.setenv("BACKPROP_WORKERS", "3")
-    assert default_workers() == 3
+    assert default_workers(Settings().workers) == 3
+
+
+def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_SESSIONS", "lots")
+    monkeypatch.setenv("BACKPROP_MAX_MESSAGE", "-5")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value)
+    assert "BACKPROP_MAX_SESSIONS" in message and "BACKPROP_MAX_MESSAGE" in message
+    assert "greater than or equal to 100" in message
 
 
 def test_the_table_sends_a_session_on_only_to_a_less_busy_worker() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.schemas import decode_frame
+from app.wire import decode_frame
 
 
 def next_json(ws: Any, kind: str | None = None, limit: int = 2000) -> dict[str, Any]:

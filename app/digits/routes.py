@@ -1,30 +1,26 @@
-"""JSON API: health, digit prediction, models, and what the playground offers."""
+"""The digits page and its API: prediction, the models, their files, and ``/ws/mnist``."""
 
 from __future__ import annotations
 
 import json
-import os
-import threading
-from functools import lru_cache
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
-from app.digits import ImageError, PredictRequest, explain, is_tiny, to_input
-from app.models import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path, predict
-from app.onnx_export import to_onnx
-from app.presets import PRESETS
-from app.schemas import LIMITS
+from app.digits.inputs import ImageError, PredictRequest, explain, is_tiny, to_input
+from app.digits.predict import predict
+from app.digits.session import MnistSession
+from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
+from app.digits.training import ARCHITECTURES
+from app.pages import templates
+from app.playground.onnx_export import to_onnx
+from app.session.host import serve_session
 from app.state import AppState
-from nn_core.activations import HIDDEN_ACTIVATIONS
-from nn_core.datasets import DATASETS, make_dataset
-from nn_core.features import FEATURE_LABELS
+from nn_core.mnist import fashion_available
 from nn_core.model import ModelFileError
-from nn_core.optimizers import OPTIMIZERS
 
 router = APIRouter()
 
@@ -43,12 +39,6 @@ async def load_model(state: AppState, name: str, field: str) -> LoadedModel | JS
         return error(404, field, f"no model named {name!r}; see GET /api/models")
     except (ModelFileError, OSError) as exc:
         return error(422, field, f"model {name!r} cannot be used: {exc}")
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
-    return {"status": "ok"}
 
 
 @router.post("/api/predict")
@@ -76,37 +66,6 @@ async def predict_digit(request: Request) -> Any:
     except ImageError as exc:
         return error(422, "image", str(exc))
     return await anyio.to_thread.run_sync(predict, model, x, req.saliency, is_tiny(req))
-
-
-@router.get("/api/stats")
-async def stats(request: Request) -> dict[str, Any]:
-    """The whole server: its live training sessions and capacity, and each worker
-    process's pid, sessions and resident memory (this process's threads too)."""
-    state: AppState = request.app.state.backprop
-    if state.table is not None:
-        workers = [
-            {"pid": r[0], "sessions": r[1], "rss_mb": round(r[2] * 1024 / 1e6, 1)}
-            for _, r in state.table.live_rows()
-        ]
-    else:
-        workers = [
-            {"pid": os.getpid(), "sessions": state.sessions, "rss_mb": round(_rss_bytes() / 1e6, 1)}
-        ]
-    return {
-        "sessions": sum(w["sessions"] for w in workers),
-        "max_sessions": state.settings.max_sessions,
-        "workers": workers,
-        "threads": threading.active_count(),
-        "rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
-    }
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 @router.get("/api/models")
@@ -149,28 +108,15 @@ async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
     return Response(data, media_type="application/octet-stream", headers=headers)
 
 
-@router.get("/api/options")
-async def options() -> dict[str, Any]:
-    """What the playground offers: data sets, activations, optimizers, limits, presets."""
-    return {
-        "datasets": {
-            k: {"problem": v.problem, "multiclass": v.multiclass, "description": v.description}
-            for k, v in DATASETS.items()
-        },
-        "features": FEATURE_LABELS,
-        "activations": list(HIDDEN_ACTIVATIONS),
-        "optimizers": list(OPTIMIZERS),
-        "limits": LIMITS,
-        "presets": PRESETS,
-        "samples": dataset_samples(),
-    }
+@router.get("/digits", response_class=HTMLResponse, include_in_schema=False)
+async def digits_page(request: Request) -> HTMLResponse:
+    """Draw a digit; train your own MNIST model."""
+    context = {"page": "digits", "architectures": ARCHITECTURES, "fashion": fashion_available()}
+    return templates.TemplateResponse(request, "digits.html", context)
 
 
-@lru_cache(maxsize=1)
-def dataset_samples() -> dict[str, Any]:
-    """120 points of each data set, for the picker's thumbnails."""
-    out: dict[str, Any] = {}
-    for name in DATASETS:
-        x, y = make_dataset(name, 120, 0.0, np.random.default_rng(0), 3)
-        out[name] = np.round(np.c_[x, y], 2).tolist()
-    return out
+@router.websocket("/ws/mnist")
+async def mnist_socket(websocket: WebSocket) -> None:
+    """One MNIST training session per connection (same protocol as /ws/train)."""
+    store = websocket.app.state.backprop.models
+    await serve_session(websocket, MnistSession, store=store)

@@ -6,7 +6,7 @@ import base64
 import binascii
 import io
 import warnings
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 from PIL import Image
@@ -139,7 +139,3 @@ def is_tiny(req: PredictRequest, share: float = 0.04) -> bool:
     pts = np.asarray([p for s in req.strokes for p in s], np.float64)
     extent = pts.max(axis=0) - pts.min(axis=0)
     return bool(extent[0] < share * req.width and extent[1] < share * req.height)
-
-
-def predict_error(field: str, message: str) -> dict[str, Any]:
-    return {"field": field, "message": message}

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.config import Settings
-from app.mnist_run import MnistConfig, build_trainer, load_digits, metadata
-from app.models import DEFAULT_MODEL, SHIPPED_DIR
+from app.digits.store import DEFAULT_MODEL, SHIPPED_DIR
+from app.digits.training import MnistConfig, build_trainer, load_digits, metadata
 
 SHIPPED = {
     "hidden_layers": [256, 128],

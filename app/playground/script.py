@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from app.run import PlaygroundRun
+from nn_core.model import Network
+from nn_core.training import Trainer
 
 
-def export_script(run: PlaygroundRun) -> str:
+class Exportable(Protocol):
+    """What the script is written from (a :class:`~app.playground.run.PlaygroundRun`)."""
+
+    cfg: Any
+    network: Network
+    trainer: Trainer
+    problem: str
+    n_classes: int
+    sizes: list[int]
+
+
+def export_script(run: Exportable) -> str:
     """A runnable Python script that rebuilds this run with nn_core and retrains it."""
     cfg, net = run.cfg, run.network
     epochs = max(run.trainer.epoch, 1)

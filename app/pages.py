@@ -1,4 +1,5 @@
-"""The two pages and plotly.js, served from the installed ``plotly`` wheel."""
+"""What both pages share: the Jinja templates, plotly.js from the installed ``plotly``
+wheel, and the liveness check."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import plotly
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from app.config import ROOT
+from app.config import resource
 
 router = APIRouter()
-templates = Jinja2Templates(directory=ROOT / "templates")
+templates = Jinja2Templates(directory=resource("templates"))
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -43,17 +44,7 @@ async def plotly_js(request: Request) -> Response:
     return Response(raw, media_type="text/javascript", headers=headers)
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def playground(request: Request) -> HTMLResponse:
-    """The playground: build a network, press play, watch it learn."""
-    return templates.TemplateResponse(request, "playground.html", {"page": "playground"})
-
-
-@router.get("/digits", response_class=HTMLResponse, include_in_schema=False)
-async def digits(request: Request) -> HTMLResponse:
-    """Draw a digit; train your own MNIST model."""
-    from app.mnist_run import ARCHITECTURES
-    from nn_core.mnist import fashion_available
-
-    context = {"page": "digits", "architectures": ARCHITECTURES, "fashion": fashion_available()}
-    return templates.TemplateResponse(request, "digits.html", context)
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}

@@ -1,5 +1,5 @@
 """One playground run: the data, the network and its trainer, built from a
-:class:`~app.schemas.TrainConfig`.  Plain synchronous code; the runner calls it on a
+:class:`~app.playground.schema.TrainConfig`.  Plain synchronous code; the runner calls it on a
 worker thread, one call at a time."""
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from app.backprop_views import BackpropViews
-from app.export import export_script
-from app.onnx_export import to_onnx
-from app.schemas import BadRequest, TrainConfig, encode_frame, jsonable
+from app.playground.onnx_export import to_onnx
+from app.playground.schema import TrainConfig
+from app.playground.script import export_script
+from app.playground.views import BackpropViews
+from app.session.run import TrainerRun
+from app.validation import BadRequest
+from app.wire import encode_frame
 from nn_core.backprop import regularization_grads
 from nn_core.boundary import grid_points, layer_outputs, quantize
 from nn_core.datasets import make_dataset, train_test_split
@@ -22,7 +25,7 @@ from nn_core.health import health
 from nn_core.losses import compatible
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer
-from nn_core.training import EpochReport, Trainer
+from nn_core.training import Trainer
 
 THUMB = 16  # per-neuron heatmap resolution
 Block = tuple[str, np.ndarray, dict[str, Any]]
@@ -35,39 +38,6 @@ def output_for(problem: str, n_classes: int) -> tuple[str, str, int]:
     if n_classes > 2:
         return "softmax", "cross_entropy", n_classes
     return "sigmoid", "bce", 1
-
-
-class TrainerRun:
-    """What the session runner drives: a trainer and its network (subclasses add the data
-    and their wire views: ``ready_event``, ``frame``, ``status_extra``)."""
-
-    trainer: Trainer
-    network: Network
-    #: Epochs per second to train at (0: as fast as possible).
-    speed: float = 0.0
-
-    @property
-    def state(self) -> str:
-        return self.trainer.state
-
-    def chunk(self, budget_s: float) -> list[EpochReport]:
-        return self.trainer.train_for(budget_s)
-
-    def step(self) -> EpochReport:
-        state = self.trainer.state
-        report = self.trainer.step()
-        if self.trainer.state == "running":  # stepping keeps a paused run paused
-            self.trainer.state = state
-        return report
-
-    def set(self, learning_rate: float | None, rate: float | None, batch: int | None) -> None:
-        """Live changes, applied from the next batch on."""
-        if learning_rate is not None:
-            self.trainer.set_learning_rate(learning_rate)
-        if rate is not None:
-            self.network.regularizer.rate = rate
-        if batch is not None:
-            self.trainer.batch_size = batch
 
 
 class PlaygroundRun(BackpropViews, TrainerRun):
@@ -236,6 +206,9 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             return {"message": "the loss became NaN or infinite: lower the learning rate and reset"}
         return {}
 
+    def restart_config(self) -> TrainConfig:
+        return self.cfg.model_copy(update={**self.live_settings(), "speed": self.speed})
+
     def export(self) -> dict[str, Any]:
         buf = io.BytesIO()
         meta = {"epoch": self.trainer.epoch, "features": list(self.cfg.features)}
@@ -247,17 +220,3 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             f"point (x1, x2 in -6..6), in that order; output: {self.network.output_activation}.",
         )
         return {"npz": buf.getvalue(), "script": export_script(self), "onnx": onnx_bytes}
-
-
-def progress_event(reports: list[EpochReport]) -> dict[str, Any]:
-    """Every epoch since the last progress message, column-wise."""
-    return {
-        "type": "progress",
-        "epochs": [r.epoch for r in reports],
-        "train_loss": jsonable([r.train_loss for r in reports]),
-        "test_loss": jsonable([r.test_loss for r in reports]),
-        "accuracy": jsonable([r.accuracy for r in reports]),
-        "learning_rate": [r.learning_rate for r in reports],
-    }
-
-

@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from app.run import TrainerRun
-from app.schemas import Strict
+from app.digits.store import ModelStore
+from app.session.run import TrainerRun
+from app.validation import Strict
 from nn_core import mnist
 from nn_core.images import random_affine
 from nn_core.losses import compatible
@@ -213,7 +214,10 @@ class MnistRun(TrainerRun):
     def status_extra(self) -> dict[str, Any]:
         return {"epochs": self.cfg.epochs}
 
-    def save(self, store: Any, name: str) -> dict[str, Any]:
+    def restart_config(self) -> MnistConfig:
+        return self.cfg.model_copy(update=self.live_settings())
+
+    def save(self, store: ModelStore, name: str) -> dict[str, Any]:
         meta = metadata(self.cfg, self.trainer)
         store.save(name, self.network, meta)
         return meta

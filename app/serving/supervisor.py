@@ -16,27 +16,23 @@ passes SIGTERM on, so each worker's sessions get their last ``stopped`` status.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing as mp
 import os
 import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FIELDS = 4  # per worker: pid, sessions, rss kB, heartbeat (monotonic seconds)
-#: A client that has been sent elsewhere this many times is taken wherever it lands.
-MAX_TRIES = 8
+from app.serving.table import WorkerTable, rss_kb
 
 
-def default_workers() -> int:
-    """The container's CPU quota (cgroup v2 ``cpu.max``) or the cores this process may use."""
-    env = os.environ.get("BACKPROP_WORKERS")
-    if env:
-        return max(1, int(env))
+def default_workers(requested: int = 0) -> int:
+    """``requested`` (``BACKPROP_WORKERS``) if set, else the container's CPU quota (cgroup v2
+    ``cpu.max``) or the cores this process may use."""
+    if requested > 0:
+        return requested
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
@@ -45,51 +41,6 @@ def default_workers() -> int:
     except (OSError, ValueError):
         pass
     return max(1, cores or 1)
-
-
-@dataclass
-class WorkerTable:
-    """The shared table: one row of :data:`FIELDS` integers per worker."""
-
-    array: Any  # a multiprocessing RawArray of c_long
-    slot: int = -1  # this process's row (-1: the parent)
-    #: Held while a worker decides on a new session and writes its row, so two workers
-    #: deciding at the same moment cannot both take one (an exact split, one capacity).
-    lock: Any = None
-
-    @classmethod
-    def create(cls, workers: int, ctx: Any = mp) -> WorkerTable:
-        return cls(mp.RawArray(ctypes.c_long, workers * FIELDS), lock=ctx.Lock())
-
-    @property
-    def workers(self) -> int:
-        return len(self.array) // FIELDS
-
-    def row(self, k: int) -> list[int]:
-        return list(self.array[k * FIELDS : (k + 1) * FIELDS])
-
-    def set(self, k: int, pid: int, sessions: int, rss_kb: int) -> None:
-        base = k * FIELDS
-        self.array[base : base + FIELDS] = [pid, sessions, rss_kb, int(time.monotonic())]
-
-    def live_rows(self) -> list[tuple[int, list[int]]]:
-        return [(k, r) for k in range(self.workers) if (r := self.row(k))[0] > 0]
-
-    def total_sessions(self) -> int:
-        return sum(r[1] for _, r in self.live_rows())
-
-    def should_pass_on(self, mine: int) -> bool:
-        """Whether another worker holds fewer sessions than this one (which holds ``mine``)."""
-        others = [r[1] for k, r in self.live_rows() if k != self.slot]
-        return bool(others) and mine > min(others)
-
-
-def rss_kb() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def listener(host: str, port: int) -> socket.socket:
@@ -105,7 +56,7 @@ def listener(host: str, port: int) -> socket.socket:
 
 
 def _worker(slot: int, array: Any, lock: Any, host: str, port: int) -> None:
-    from app.cli import run_server
+    from app.serving.server import run_server
 
     table = WorkerTable(array, slot, lock)
     table.set(slot, os.getpid(), 0, rss_kb())

@@ -1,19 +1,21 @@
-"""``/ws/train``: the playground's live training session (protocol: docs/protocol.md)."""
+"""The socket host: checks a WebSocket's origin and the server's capacity, then runs one
+session on it until the client goes (protocol: docs/protocol.md)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
+from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
-from app.runner import GONE, Session
+from app.session.session import GONE, Session
 from app.state import AppState
+from app.wire import busy_event
 
-router = APIRouter()
 log = logging.getLogger("backprop_lab.session")
 
 
@@ -30,14 +32,10 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
     return urlsplit(origin).netloc == host
 
 
-@router.websocket("/ws/train")
-async def train_socket(websocket: WebSocket) -> None:
-    """One playground training session per connection."""
-    await serve_session(websocket)
-
-
-async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
-    """Check the origin and the session cap, then run a :class:`Session` until disconnect."""
+async def serve_session(
+    websocket: WebSocket, kind: Callable[..., Session[Any]], **session_options: Any
+) -> None:
+    """Check the origin and the session cap, then run a ``kind`` session until disconnect."""
     state: AppState = websocket.app.state.backprop
     if not origin_allowed(websocket, state.settings.allowed_origins):
         await websocket.close(code=1008, reason="origin not allowed")
@@ -52,16 +50,7 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
         await websocket.close(code=1013, reason="rebalance")
         return
     if verdict == "busy":
-        full = state.settings.max_sessions
-        await websocket.send_json(
-            {
-                "type": "status",
-                "state": "busy",
-                "learners": full,
-                "message": f"The server is full: {full} learner{'s are' if full != 1 else ' is'} "
-                "training.",
-            }
-        )
+        await websocket.send_json(busy_event(state.settings.max_sessions))
         await websocket.close(code=1013, reason="busy")
         return
 
@@ -75,7 +64,7 @@ async def serve_session(websocket: WebSocket, **session_options: Any) -> None:
     async def close(code: int) -> None:
         await websocket.close(code=code)
 
-    session = Session(
+    session = kind(
         websocket.send_json,
         websocket.send_bytes,
         state.settings,

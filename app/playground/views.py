@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from app.schemas import BadRequest
+from app.validation import BadRequest
 from nn_core.backprop import trace
 from nn_core.gradcheck import check_gradient
 from nn_core.health import Health
@@ -19,7 +19,7 @@ from nn_core.training import Trainer
 
 
 class BackpropViews:
-    """Mixed into :class:`~app.run.PlaygroundRun`, which provides these attributes."""
+    """Mixed into :class:`~app.playground.run.PlaygroundRun`, which provides these attributes."""
 
     network: Network
     trainer: Trainer

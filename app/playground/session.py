@@ -1,0 +1,69 @@
+"""The playground's session: the common protocol plus the backward-pass requests (edit,
+trace, verify) and export, all on a :class:`~app.playground.run.PlaygroundRun`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.playground.run import PlaygroundRun
+from app.playground.schema import parse_request
+from app.session.requests import EditRequest, TraceRequest, VerifyRequest
+from app.session.session import Session
+from app.validation import BadRequest
+from app.wire import edited_event, export_event
+
+
+class PlaygroundSession(Session[PlaygroundRun]):
+    elsewhere = {"save": "save is for MNIST runs on the digits page"}
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        options.setdefault("build", PlaygroundRun)
+        options.setdefault("parse", parse_request)
+        super().__init__(*args, **options)
+
+    def _run(self) -> PlaygroundRun:
+        assert self.run is not None
+        return self.run
+
+    async def on_edit(self, item: EditRequest) -> None:
+        """Set one parameter between two chunks; a paused run shows its new frame."""
+        run = self._run()
+        try:
+            await self.in_thread(run.edit, item.layer, item.kind, item.i, item.j, item.value)
+        except BadRequest as exc:
+            await self.send_json(exc.event())
+            return
+        await self.send_json(edited_event(item.model_dump(exclude={"type"}, exclude_none=True)))
+        if run.state != "running":  # a running session's next chunk sends one
+            await self.send_frame()
+
+    async def on_trace(self, item: TraceRequest) -> None:
+        try:
+            event = await self.in_thread(self._run().trace_event, item.split, item.index)
+        except BadRequest as exc:
+            event = exc.event()
+        await self.send_json(event)
+
+    async def on_verify(self, item: VerifyRequest) -> None:
+        run = self._run()
+        try:
+            event = await self.in_thread(run.verify_event, item.layer, item.kind, item.i, item.j)
+        except BadRequest as exc:
+            event = exc.event()
+        await self.send_json(event)
+
+    async def on_export(self, _item: Any) -> None:
+        run = self._run()
+        exported = await self.in_thread(run.export)
+        name = f"backprop-lab-{run.cfg.dataset}-epoch{run.trainer.epoch}.npz"
+        await self.send_json(
+            export_event(name, exported["npz"], exported["onnx"], exported["script"])
+        )
+
+    handlers = {
+        **Session.handlers,
+        "edit": on_edit,
+        "trace": on_trace,
+        "verify": on_verify,
+        "export": on_export,
+    }

@@ -1,0 +1,58 @@
+"""How long a session trains before it sends, and when a frame is due.
+
+Pure arithmetic over the clock readings the session passes in, so it can be read (and
+tested) apart from the socket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.config import Settings
+
+
+@dataclass
+class Pacer:
+    settings: Settings
+    #: Seconds a frame took to build, a running average.
+    frame_cost: float = 0.001
+    #: Clock reading of the last frame sent.
+    last_frame: float = 0.0
+
+    def frame_interval(self) -> float:
+        """At most max_fps frames a second, and frames never take over a quarter of the
+        time: a deep, wide network's frames would otherwise leave no time to train."""
+        return max(1.0 / self.settings.max_fps, 4 * self.frame_cost)
+
+    def budget(self, now: float, sharing: int) -> float:
+        """Seconds of training in the next chunk, with ``sharing`` sessions training in
+        this process."""
+        if sharing <= 1:
+            # Alone: train until the next frame is due (at most chunk_seconds), so chunks
+            # and frames stay in step: one frame per chunk, max_fps of them a second.
+            due = self.last_frame + self.frame_interval() - now - 0.002
+            return min(self.settings.chunk_seconds, max(0.005, due))
+        # Shared: every training session gets the same slice, in turn (the limiter queues
+        # them first come, first served), sized so each gets a chunk and a frame about
+        # 1 / cycle_seconds times a second, its frame's cost included.  Sizing chunks by
+        # each session's own frame deadline instead let one session take five times the
+        # others' share.
+        slice_ = self.settings.cycle_seconds / sharing - self.frame_cost
+        return max(0.001, min(self.settings.chunk_seconds, slice_))
+
+    def light(self, sharing: int) -> bool:
+        """Busy, or a network so large that a full frame costs more than a chunk: cheaper
+        frames (a coarser grid, thumbnails every other frame) rather than fewer."""
+        return sharing >= self.settings.light_frames_from or self.frame_cost > 0.015
+
+    def frame_due(self, now: float) -> bool:
+        return now - self.last_frame >= 0.9 * self.frame_interval()
+
+    def paced_frame_due(self, now: float) -> bool:
+        """For a run at a set speed: at most max_fps frames, whatever the frame costs."""
+        return now - self.last_frame >= 0.9 / self.settings.max_fps
+
+    def sent(self, started: float, finished: float) -> None:
+        """A frame was built from ``started`` to ``finished``."""
+        self.last_frame = started
+        self.frame_cost = 0.8 * self.frame_cost + 0.2 * (finished - started)
