@@ -19,6 +19,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check --quiet nn_core app tests bench scripts
+	@$(VENV)/bin/ruff format --check --quiet nn_core app tests bench scripts
 
 types: $(STAMP)
 	@$(VENV)/bin/mypy --no-error-summary nn_core app

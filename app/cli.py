@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=None, help="address (default: BACKPROP_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="default: BACKPROP_PORT, 8000")
     serve.add_argument(
-        "--workers", type=int, default=None,
+        "--workers",
+        type=int,
+        default=None,
         help="processes (default: BACKPROP_WORKERS, else the CPU quota or the cores)",
     )
     train = sub.add_parser("train-mnist", help="train the shipped MNIST model on the bundled data")

@@ -66,9 +66,7 @@ class Settings(BaseSettings):
     #: Extra origins allowed to open WebSockets (comma separated), e.g. behind a proxy.
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     #: Largest accepted WebSocket text message and HTTP body, in bytes.
-    max_message_bytes: Annotated[int, Field(ge=100, validation_alias=_env("MAX_MESSAGE"))] = (
-        512_000
-    )
+    max_message_bytes: Annotated[int, Field(ge=100, validation_alias=_env("MAX_MESSAGE"))] = 512_000
     max_body_bytes: Annotated[int, Field(ge=100, validation_alias=_env("MAX_BODY"))] = 4_000_000
     #: Seconds of training per chunk before control returns to the session.
     chunk_seconds: float = 0.03

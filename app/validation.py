@@ -39,7 +39,16 @@ LIMITS: dict[str, tuple[float, float]] = {
 
 #: Every message type a client may send (docs/protocol.md).
 REQUEST_TYPES = (
-    "start", "set", "pause", "resume", "step", "reset", "export", "save", "edit", "trace",
+    "start",
+    "set",
+    "pause",
+    "resume",
+    "step",
+    "reset",
+    "export",
+    "save",
+    "edit",
+    "trace",
     "verify",
 )
 
@@ -49,10 +58,8 @@ def number(name: str, kind: type = float) -> Any:
     return Annotated[kind, Field(ge=kind(lo), le=kind(hi), strict=True, allow_inf_nan=False)]
 
 
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
 
 
 class BadRequest(ValueError):
@@ -101,6 +108,3 @@ def explain(loc: Sequence[int | str], err_type: str, msg: str) -> tuple[str, str
     if err_type == "union_tag_invalid" or field == "type":
         return "type", "must be one of " + ", ".join(REQUEST_TYPES)
     return field, msg.replace("Input should be", "must be")
-
-
-

@@ -167,7 +167,8 @@ def trace(net: Network, x: Array, y: Array, optimizer: Optimizer | None = None) 
         loss_after = after.loss(x2, y2)
     target = p.a[-1].shape[1]
     shown_target = (
-        np.eye(target)[int(y2[0])] if net.loss_name == "cross_entropy" and y2.ndim == 1
+        np.eye(target)[int(y2[0])]
+        if net.loss_name == "cross_entropy" and y2.ndim == 1
         else np.asarray(y2, np.float64).reshape(-1)
     )
     layers = [

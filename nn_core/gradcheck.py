@@ -1,7 +1,7 @@
 """Checking a gradient: backprop's analytic value next to a finite difference, in float64.
 
-    check = check_gradient(net, x_train, y_train, layer=0, kind="weight", i=1, j=2)
-    check.analytic, check.numeric, check.relative_error, check.matches, check.note
+check = check_gradient(net, x_train, y_train, layer=0, kind="weight", i=1, j=2)
+check.analytic, check.numeric, check.relative_error, check.matches, check.note
 """
 
 from __future__ import annotations
@@ -52,7 +52,13 @@ def objective(net: Network, x: Array, y: Array) -> float:
 
 
 def check_gradient(
-    net: Network, x: Array, y: Array, layer: int, kind: str, i: int, j: int,
+    net: Network,
+    x: Array,
+    y: Array,
+    layer: int,
+    kind: str,
+    i: int,
+    j: int,
     step: float = FD_STEP,
 ) -> GradientCheck:
     """Check one parameter's gradient of :func:`objective` over ``(x, y)`` in float64.
@@ -80,8 +86,9 @@ def check_gradient(
         numeric = (4 * central(step / 2) - central(step)) / 3
     scale = max(abs(analytic), abs(numeric), FD_FLOOR)
     error = abs(analytic - numeric) / scale if math.isfinite(numeric) else math.inf
-    return GradientCheck(analytic, numeric, error, step, _why_different(twin, x, layer, kind,
-                                                                        original, step, scale))
+    return GradientCheck(
+        analytic, numeric, error, step, _why_different(twin, x, layer, kind, original, step, scale)
+    )
 
 
 def _parameter(net: Network, layer: int, kind: str, i: int, j: int) -> Array:
@@ -124,5 +131,3 @@ def _why_different(
             "this parameter has (almost) no effect on the loss"
         )
     return ""
-
-

@@ -80,7 +80,8 @@ def health(net: Network, x: Array, y: Array, last_update: list[Array] | None = N
         if last_update is not None:
             ratio = float(np.linalg.norm(last_update[li])) / max(w_norm, 1e-30)
         dead_mask = (
-            np.all(p.z[li] <= 0, axis=0) if names[li] in RELU_FAMILY
+            np.all(p.z[li] <= 0, axis=0)
+            if names[li] in RELU_FAMILY
             else np.zeros(layer.n_out, bool)
         )
         dead_units.extend((li, int(u)) for u in np.flatnonzero(dead_mask))
@@ -150,5 +151,3 @@ def verdict(layers: list[LayerHealth]) -> str:
             "(healthy is about 1e-3); raise the learning rate"
         )
     return "healthy: gradients reach every layer and updates are a sensible size"
-
-

@@ -26,14 +26,17 @@ PROXY, APP1, APP2 = "http://127.0.0.1:18080", "http://127.0.0.1:18001", "http://
 COMPOSE = ["docker-compose", "-p", "backproplabtest", "-f", "deploy/compose.ci.yaml"]
 
 
-
 def compose_works() -> bool:
     if shutil.which("docker-compose") is None or shutil.which("docker") is None:
         return False
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         return False
-    return subprocess.run(["docker", "image", "inspect", "nginx:stable"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["docker", "image", "inspect", "nginx:stable"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 pytestmark = pytest.mark.skipif(
@@ -70,8 +73,9 @@ def wait_ok(url: str, seconds: float = 120) -> None:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[None]:
     def compose(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*COMPOSE, *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            [*COMPOSE, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        )
 
     up = compose("up", "-d", "--build")
     assert up.returncode == 0, up.stdout + up.stderr
@@ -107,9 +111,16 @@ def test_a_model_saved_through_one_replica_predicts_through_the_other(stack: Non
     import websockets
 
     async def train_and_save() -> str:
-        config = {"hidden_layers": [10], "activation": "relu", "loss": "cross_entropy",
-                  "optimizer": "sgd", "learning_rate": 0.5, "batch_size": 8000, "epochs": 3,
-                  "init": "he"}
+        config = {
+            "hidden_layers": [10],
+            "activation": "relu",
+            "loss": "cross_entropy",
+            "optimizer": "sgd",
+            "learning_rate": 0.5,
+            "batch_size": 8000,
+            "epochs": 3,
+            "init": "he",
+        }
         async with websockets.connect(APP1.replace("http", "ws") + "/ws/mnist") as ws:
             await ws.send(json.dumps({"type": "start", "config": config}))
             async for msg in ws:
@@ -124,8 +135,14 @@ def test_a_model_saved_through_one_replica_predicts_through_the_other(stack: Non
     assert run_async(train_and_save()) == "saved"
     names = [m["name"] for m in get(APP2 + "/api/models")["models"]]
     assert "compose-shared" in names
-    body = json.dumps({"model": "compose-shared", "strokes": [[[40, 40], [240, 40], [120, 280]]],
-                       "width": 300, "height": 300}).encode()
+    body = json.dumps(
+        {
+            "model": "compose-shared",
+            "strokes": [[[40, 40], [240, 40], [120, 280]]],
+            "width": 300,
+            "height": 300,
+        }
+    ).encode()
     req = urllib.request.Request(APP2 + "/api/predict", body, {"content-type": "application/json"})
     answer = json.loads(urllib.request.urlopen(req, timeout=10).read())
     assert answer["model"] == "compose-shared" and len(answer["probabilities"]) == 10

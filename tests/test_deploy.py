@@ -17,11 +17,17 @@ def test_kubernetes_manifests_validate_strictly() -> None:
     files = sorted(str(p) for p in K8S.glob("*.yaml"))
     out = subprocess.run(
         [sys.executable, "-m", "kubernetes_validate", "--strict", "-k", "1.30.0", *files],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    for kind in ("deployment", "service", "ingress", "horizontalpodautoscaler",
-                 "persistentvolumeclaim"):
+    for kind in (
+        "deployment",
+        "service",
+        "ingress",
+        "horizontalpodautoscaler",
+        "persistentvolumeclaim",
+    ):
         assert f"passed for resource {kind}/" in out.stdout + out.stderr
 
 
@@ -50,8 +56,10 @@ def test_the_route_keeps_websockets_open() -> None:
     assert rule["backendRefs"] == [{"name": "backprop-lab", "port": 80}]
     assert int(rule["timeouts"]["request"].rstrip("s")) >= 3600
     ingress = yaml.safe_load((K8S / "ingress.yaml").read_text())
-    assert int(ingress["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert (
+        int(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"])
+        >= 3600
+    )
 
 
 def test_the_proxy_balances_by_least_connections_and_passes_the_host_with_its_port() -> None:

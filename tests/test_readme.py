@@ -29,8 +29,11 @@ def test_the_backprop_walkthrough_holds_what_the_code_prints() -> None:
     import sys
 
     printed = subprocess.run(
-        [sys.executable, "scripts/backprop_walkthrough.py"], cwd=ROOT, capture_output=True,
-        text=True, check=True,
+        [sys.executable, "scripts/backprop_walkthrough.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     doc = (ROOT / "docs" / "backprop.md").read_text()
     block = doc.split("<!-- walkthrough:begin -->")[1].split("<!-- walkthrough:end -->")[0]

@@ -99,7 +99,10 @@ async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
         return model
     data = await anyio.to_thread.run_sync(
         lambda: to_onnx(
-            model.network, input_name="pixels", output_name="probabilities", normalize=True,
+            model.network,
+            input_name="pixels",
+            output_name="probabilities",
+            normalize=True,
             doc=f"Backprop Lab model {name}: 28x28 MNIST-style pixels in [0, 1], row-major, "
             "ink high (what /api/predict returns as input); output: 10 class probabilities.",
         )

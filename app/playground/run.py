@@ -215,7 +215,9 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         self.network.save_to(buf, meta)
         features = ", ".join(self.cfg.features)
         onnx_bytes = to_onnx(
-            self.network, input_name="features", output_name="output",
+            self.network,
+            input_name="features",
+            output_name="output",
             doc=f"Backprop Lab playground network. Input: the features {features} of each "
             f"point (x1, x2 in -6..6), in that order; output: {self.network.output_activation}.",
         )

@@ -30,7 +30,6 @@ Point = tuple[
 ]
 
 
-
 class TrainConfig(Strict):
     """A playground run.  Every key has a default, so ``{}`` is a valid config."""
 
@@ -78,7 +77,6 @@ class StartRequest(Strict):
     config: TrainConfig = TrainConfig()
     #: Build the run but wait for "resume" (the page shows the untrained network first).
     paused: bool = False
-
 
 
 parse_request = make_parser(StartRequest)

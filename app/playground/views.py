@@ -71,8 +71,11 @@ class BackpropViews:
     def trace_event(self, split: str, index: int) -> dict[str, Any]:
         """One sample's passes at the current weights, in float64 (changes nothing)."""
         t = self.trainer
-        x, y, raw = (t.x_train, t.y_train, self.x_train) if split == "train" else (
-            t.x_test, t.y_test, self.x_test)
+        x, y, raw = (
+            (t.x_train, t.y_train, self.x_train)
+            if split == "train"
+            else (t.x_test, t.y_test, self.x_test)
+        )
         if x is None or y is None or index >= len(x):
             n = 0 if x is None else len(x)
             raise BadRequest("index", f"must be between 0 and {n - 1} for the {split} set")
@@ -129,7 +132,6 @@ class BackpropViews:
             "step": c.step,
             "note": c.note,
         }
-
 
 
 def _finite(v: float) -> float | None:

@@ -116,7 +116,11 @@ async def _train(
 
 
 async def _session(
-    websockets: Any, target: str, seconds: float, began: float, me: Learner,
+    websockets: Any,
+    target: str,
+    seconds: float,
+    began: float,
+    me: Learner,
     config: dict[str, Any],
 ) -> None:
     async with websockets.connect(target, max_size=None, open_timeout=30) as ws:
@@ -200,21 +204,29 @@ def print_report(report: Report, stream: TextIO, title: str = "") -> None:
     table = Table(title=title or f"{int(s['learners'])} learners")
     for col in ("measure", "slowest", "median", "total"):
         table.add_column(col, justify="right" if col != "measure" else "left")
-    table.add_row("epochs/s", f"{s['epochs_min']:.0f}", f"{s['epochs_median']:.0f}",
-                  f"{s['epochs_total']:.0f}")
+    table.add_row(
+        "epochs/s",
+        f"{s['epochs_min']:.0f}",
+        f"{s['epochs_median']:.0f}",
+        f"{s['epochs_total']:.0f}",
+    )
     table.add_row("frames/s", f"{s['frames_min']:.1f}", f"{s['frames_median']:.1f}", "")
-    table.add_row("training / busy / errors",
-                  "", "", f"{int(s['training'])} / {int(s['busy'])} / {int(s['errors'])}")
-    table.add_row("predict p50 / p99 ms", "", f"{s['predict_p50']:.1f}",
-                  f"{s['predict_p99']:.1f}")
+    table.add_row(
+        "training / busy / errors",
+        "",
+        "",
+        f"{int(s['training'])} / {int(s['busy'])} / {int(s['errors'])}",
+    )
+    table.add_row("predict p50 / p99 ms", "", f"{s['predict_p50']:.1f}", f"{s['predict_p99']:.1f}")
     Console(file=stream, highlight=False).print(table)
 
 
 def main(url: str, learners: int, seconds: float, stream: TextIO) -> Report:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn(f"{learners} learners"), BarColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
+    with Progress(
+        TextColumn(f"{learners} learners"), BarColumn(), TimeRemainingColumn(), transient=True
+    ) as bar:
         task = bar.add_task("load", total=1.0)
         report = asyncio.run(
             run(url, learners, seconds, progress=lambda f: bar.update(task, completed=f))

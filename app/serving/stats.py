@@ -25,8 +25,7 @@ async def stats(request: Request) -> dict[str, Any]:
     state: AppState = request.app.state.backprop
     if state.table is not None:
         workers = [
-            {"pid": r[0], "sessions": r[1], "rss_mb": _mb(r[2])}
-            for _, r in state.table.live_rows()
+            {"pid": r[0], "sessions": r[1], "rss_mb": _mb(r[2])} for _, r in state.table.live_rows()
         ]
     else:
         workers = [{"pid": os.getpid(), "sessions": state.sessions, "rss_mb": _mb(rss_kb())}]

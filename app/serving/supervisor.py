@@ -95,8 +95,11 @@ def serve_workers(host: str, port: int, workers: int) -> None:
         time.sleep(0.5)
         for slot, p in list(procs.items()):
             if not p.is_alive() and not stopping:
-                print(f"backprop-lab: worker {slot} (pid {p.pid}) exited with {p.exitcode}; "
-                      "starting a new one", file=sys.stderr)
+                print(
+                    f"backprop-lab: worker {slot} (pid {p.pid}) exited with {p.exitcode}; "
+                    "starting a new one",
+                    file=sys.stderr,
+                )
                 table.set(slot, 0, 0, 0)
                 start(slot)
     deadline = time.monotonic() + 10

@@ -61,5 +61,3 @@ def rss_kb() -> int:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
     except (OSError, ValueError, IndexError):
         return 0
-
-

@@ -88,11 +88,15 @@ class SaveRequest(Strict):
 Item = Any  # a validated request or a BadRequest
 
 
-
 def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
     """A parser for one WebSocket protocol whose ``start`` request is ``start``."""
     union: Any = Annotated[
-        start | SetRequest | ControlRequest | SaveRequest | EditRequest | TraceRequest
+        start
+        | SetRequest
+        | ControlRequest
+        | SaveRequest
+        | EditRequest
+        | TraceRequest
         | VerifyRequest,
         Field(discriminator="type"),
     ]
@@ -115,4 +119,3 @@ def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
             raise BadRequest("message", "is nested too deeply") from None
 
     return parse
-

@@ -245,8 +245,9 @@ def test_onnx_export_runs_in_onnxruntime_like_our_predictions(client: TestClient
     from nn_core.model import Network
 
     res = client.get("/api/models/mnist-mlp/onnx")
-    assert res.status_code == 200 and 'filename="mnist-mlp.onnx"' in res.headers[
-        "content-disposition"]
+    assert (
+        res.status_code == 200 and 'filename="mnist-mlp.onnx"' in res.headers["content-disposition"]
+    )
     session = ort.InferenceSession(res.content, providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["pixels"]
     assert session.get_inputs()[0].shape[1] == 784
@@ -273,8 +274,7 @@ def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
     from app.playground.onnx_export import to_onnx
     from nn_core.model import Network
 
-    net = Network([5, 7, 4], activation=activation, output_activation=output, seed=3,
-                  loss="mse")
+    net = Network([5, 7, 4], activation=activation, output_activation=output, seed=3, loss="mse")
     x = np.random.default_rng(0).normal(size=(9, 5)).astype(np.float32)
     session = ort.InferenceSession(to_onnx(net), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {"input": x})[0], net.forward(x), atol=1e-5)

@@ -57,7 +57,12 @@ def test_edit_sets_one_parameter_and_training_continues_from_it(client: TestClie
         start(ws, SMALL)
         ws.send_json({"type": "edit", "layer": 1, "kind": "weight", "i": 2, "j": 1, "value": 1.5})
         assert next_json(ws, "edited") == {
-            "type": "edited", "layer": 1, "kind": "weight", "i": 2, "j": 1, "value": 1.5
+            "type": "edited",
+            "layer": 1,
+            "kind": "weight",
+            "i": 2,
+            "j": 1,
+            "value": 1.5,
         }
         blocks, _ = frame_and_health(ws)
         index = 2 * 3 + 2 * 2 + 1  # layer 1 starts after 6 weights; row i=2 of a 3x2 matrix
@@ -122,8 +127,15 @@ def test_trace_is_one_samples_passes_and_changes_nothing(client: TestClient) -> 
         assert t["output"] == t["layers"][-1]["a"]
         assert t["loss_after"] < t["loss"]
         # tracing changed nothing: the same weights in the next frame
-        ws.send_json({"type": "edit", "layer": 0, "kind": "bias", "j": 0,
-                      "value": float(before["biases"][0])})
+        ws.send_json(
+            {
+                "type": "edit",
+                "layer": 0,
+                "kind": "bias",
+                "j": 0,
+                "value": float(before["biases"][0]),
+            }
+        )
         next_json(ws, "edited")
         after, _ = frame_and_health(ws)
         np.testing.assert_array_equal(before["weights"], after["weights"])

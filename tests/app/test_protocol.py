@@ -277,15 +277,21 @@ def test_playground_export_includes_onnx_for_the_chosen_features(client: TestCli
     from nn_core.features import transform
 
     with client.websocket_connect("/ws/train") as ws:
-        ws.send_json({"type": "start", "paused": True,
-                      "config": {"features": ["x1", "x2", "sin_x1"], "hidden_layers": [3]}})
+        ws.send_json(
+            {
+                "type": "start",
+                "paused": True,
+                "config": {"features": ["x1", "x2", "sin_x1"], "hidden_layers": [3]},
+            }
+        )
         next_json(ws, "ready")
         ws.send_json({"type": "step"})
         ws.send_json({"type": "export"})
         exported = next_json(ws, "export")
     net = Network.load(io.BytesIO(base64.b64decode(exported["npz"])))
-    session = ort.InferenceSession(base64.b64decode(exported["onnx"]),
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        base64.b64decode(exported["onnx"]), providers=["CPUExecutionProvider"]
+    )
     assert session.get_inputs()[0].name == "features" and session.get_inputs()[0].shape[1] == 3
     x = transform(np.random.default_rng(1).uniform(-6, 6, (20, 2)), ["x1", "x2", "sin_x1"])
     (out,) = session.run(None, {"features": x.astype(np.float32)})

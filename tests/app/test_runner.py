@@ -169,8 +169,14 @@ def test_sessions_sharing_a_process_get_equal_slices() -> None:
         limiter = anyio.CapacityLimiter(1)
         async with anyio.create_task_group() as tg:
             for k, fake in enumerate(fakes):
-                session = Session(fake.send_json, fake.send_bytes, Settings(), limiter,
-                                  build=recording(k), load=load)
+                session = Session(
+                    fake.send_json,
+                    fake.send_bytes,
+                    Settings(),
+                    limiter,
+                    build=recording(k),
+                    load=load,
+                )
                 tg.start_soon(session.serve, fake.receive)
 
     anyio.run(main)

@@ -128,8 +128,14 @@ def test_trace_a_point_through_every_step(page: Any, live_server: str) -> None:
     page.wait_for_function("() => document.getElementById('trace-status').textContent !== ''")
     assert status.get_attribute("aria-live") == "polite"
     expected = [
-        "forward, layer 1", "forward, layer 2", "forward, layer 3", "loss",
-        "backward, layer 3", "backward, layer 2", "backward, layer 1", "update",
+        "forward, layer 1",
+        "forward, layer 2",
+        "forward, layer 3",
+        "loss",
+        "backward, layer 3",
+        "backward, layer 2",
+        "backward, layer 1",
+        "update",
     ]
     previous = page.get_by_role("button", name="Previous step")
     nxt = page.get_by_role("button", name="Next step")
@@ -251,7 +257,8 @@ def test_vanishing_preset_says_so(page: Any, live_server: str) -> None:
     page.wait_for_function(
         "() => document.getElementById('verdict').textContent.startsWith('Vanishing')"
     )
-    assert re.search(r"layer 1 gets 10⁻\S+ of the output layer's gradient",
-                     page.locator("#verdict").inner_text())
+    assert re.search(
+        r"layer 1 gets 10⁻\S+ of the output layer's gradient", page.locator("#verdict").inner_text()
+    )
     assert page.locator("#health-table tbody tr").count() == 7
     assert page.locator("#histograms .bars, #histograms .trace.bars").count() >= 1

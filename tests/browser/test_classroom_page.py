@@ -16,9 +16,7 @@ from tests.app.test_reliability import start_server
 pytestmark = pytest.mark.browser
 
 
-def test_a_full_server_says_so_and_the_page_gets_in_by_itself(
-    page: Any, tmp_path: Path
-) -> None:
+def test_a_full_server_says_so_and_the_page_gets_in_by_itself(page: Any, tmp_path: Path) -> None:
     server = start_server(tmp_path, BACKPROP_WORKERS="1", BACKPROP_MAX_SESSIONS="1")
     try:
         status = page.locator("#connection")

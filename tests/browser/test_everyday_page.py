@@ -12,8 +12,15 @@ import pytest
 pytestmark = pytest.mark.browser
 
 PRESETS = [
-    "xor_2_3_1", "flower_4_tanh", "sigmoid_mse", "spiral_deep", "circle_features",
-    "blobs_softmax", "vanishing_gradients", "dead_relus", "learning_rate_too_high",
+    "xor_2_3_1",
+    "flower_4_tanh",
+    "sigmoid_mse",
+    "spiral_deep",
+    "circle_features",
+    "blobs_softmax",
+    "vanishing_gradients",
+    "dead_relus",
+    "learning_rate_too_high",
     "he_vs_xavier",
 ]
 
@@ -112,8 +119,13 @@ def test_a_bad_link_opens_a_working_page_that_names_what_it_dropped(
     )
     page.wait_for_function("() => document.getElementById('alert').textContent !== ''")
     text = page.get_by_role("alert").inner_text()
-    for part in ("learning rate 100 (allowed 0.000001 to 10)", "activation", "hidden layers",
-                 "noise", "“colour” (not a setting)"):
+    for part in (
+        "learning rate 100 (allowed 0.000001 to 10)",
+        "activation",
+        "hidden layers",
+        "noise",
+        "“colour” (not a setting)",
+    ):
         assert part in text
     got = link(page)
     assert got["learning_rate"] == "0.03" and got["activation"] == "tanh"

@@ -24,8 +24,16 @@ def _net(
 ) -> tuple[Network, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(3)
     k = 3 if output == "softmax" else 2
-    net = Network([3, 4, 3, k], activation=hidden, output_activation=output, loss=loss,
-                  init="xavier", seed=1, dtype="float64", **kw)  # type: ignore[arg-type]
+    net = Network(
+        [3, 4, 3, k],
+        activation=hidden,
+        output_activation=output,
+        loss=loss,
+        init="xavier",
+        seed=1,
+        dtype="float64",
+        **kw,
+    )  # type: ignore[arg-type]
     for b in net.biases:
         b[...] = rng.normal(0, 0.3, b.shape)
     x = rng.normal(0, 1, (7, 3))
@@ -78,15 +86,16 @@ def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss
     assert t.loss == pytest.approx(net.loss(xs, ys), rel=1e-12)
     eps = 1e-6
     for li, layer in enumerate(net.layers):
-        for (i, j) in [(0, 0), (layer.n_in - 1, layer.n_out - 1)]:
+        for i, j in [(0, 0), (layer.n_in - 1, layer.n_out - 1)]:
             old = layer.w[i, j]
             layer.w[i, j] = old + eps
             up = net.loss(xs, ys)
             layer.w[i, j] = old - eps
             down = net.loss(xs, ys)
             layer.w[i, j] = old
-            assert t.layers[li].grad_w[i, j] == pytest.approx((up - down) / (2 * eps), rel=1e-5,
-                                                             abs=1e-9)
+            assert t.layers[li].grad_w[i, j] == pytest.approx(
+                (up - down) / (2 * eps), rel=1e-5, abs=1e-9
+            )
 
 
 def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
@@ -130,8 +139,9 @@ def test_check_gradient_matches_with_the_regulariser(
 
 def test_check_gradient_includes_the_penalty_in_the_analytic_value() -> None:
     net, x, y = _net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.5)
-    plain = check_gradient(Network(**{**net.config(), "regularization": "none"}), x, y,
-                           0, "weight", 0, 0)
+    plain = check_gradient(
+        Network(**{**net.config(), "regularization": "none"}), x, y, 0, "weight", 0, 0
+    )
     check = check_gradient(net, x, y, 0, "weight", 0, 0)
     assert plain.analytic != check.analytic  # different networks, different weights
     net0 = as_float64(net)
@@ -164,8 +174,9 @@ def test_check_gradient_refuses_parameters_that_do_not_exist() -> None:
 
 
 # ------------------------------------------------------------------ health
-def _train_health(net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
-                  opt: str = "sgd") -> tuple[Trainer, object]:
+def _train_health(
+    net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, opt: str = "sgd"
+) -> tuple[Trainer, object]:
     trainer = Trainer(net, get_optimizer(opt, lr), x, y, batch_size=10, track_updates=True)
     trainer.fit(epochs)
     ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
@@ -175,8 +186,14 @@ def _train_health(net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: f
 def test_health_matches_its_definitions() -> None:
     rng = np.random.default_rng(0)
     x, y = make_dataset("xor", 200, 0.0, rng)
-    net = Network([2, 6, 5, 1], activation=["relu", "tanh"], output_activation="sigmoid",
-                  seed=2, regularization="l2", regularization_rate=0.01)
+    net = Network(
+        [2, 6, 5, 1],
+        activation=["relu", "tanh"],
+        output_activation="sigmoid",
+        seed=2,
+        regularization="l2",
+        regularization_rate=0.01,
+    )
     trainer, h = _train_health(net, x, y.reshape(-1, 1), 5, 0.3)
     _, grad_w, _ = net.loss_and_grads(x, y.reshape(-1, 1))
     for li, layer in enumerate(h.layers):  # type: ignore[attr-defined]
