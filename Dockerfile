@@ -37,6 +37,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['BACKPROP_PORT'], timeout=4)"
 
-# One worker process per CPU of the quota (app/workers.py); a session lives in the process
+# One worker process per CPU of the quota (app/serving/supervisor.py); a session lives in the process
 # that accepted it. BACKPROP_WORKERS overrides.
 CMD ["python", "-m", "app"]
