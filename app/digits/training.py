@@ -23,6 +23,7 @@ from nn_core.losses import compatible
 from nn_core.metrics import confusion_matrix
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer
+from nn_core.problems import targets
 from nn_core.training import EpochReport, Trainer
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
@@ -120,13 +121,6 @@ def build_trainer(cfg: MnistConfig, digits: mnist.Digits) -> Trainer:
         regularization="l2" if cfg.regularization_rate else "none",
         regularization_rate=cfg.regularization_rate,
     )
-    y_train: Any = digits.y_train.astype(np.int64)
-    y_test: Any = digits.y_test.astype(np.int64)
-    if cfg.loss != "cross_entropy":
-        y_train, y_test = (
-            np.eye(10, dtype=np.float32)[y_train],
-            np.eye(10, dtype=np.float32)[y_test],
-        )
 
     def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return random_affine(x, rng)
@@ -135,9 +129,9 @@ def build_trainer(cfg: MnistConfig, digits: mnist.Digits) -> Trainer:
         net,
         get_optimizer(cfg.optimizer, cfg.learning_rate),
         mnist.as_inputs(digits.x_train),
-        y_train,
+        targets(digits.y_train, cfg.loss, 10),
         mnist.as_inputs(digits.x_test),
-        y_test,
+        targets(digits.y_test, cfg.loss, 10),
         batch_size=cfg.batch_size,
         max_epochs=cfg.epochs,
         augment=augment if cfg.augment else None,
