@@ -18,6 +18,7 @@ from app.digits.store import ModelStore
 from app.session.run import TrainerRun
 from app.validation import Strict
 from nn_core import mnist
+from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
 from nn_core.losses import compatible
 from nn_core.metrics import confusion_matrix
@@ -74,13 +75,15 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
     },
 }
 Hidden = Annotated[int, Field(ge=1, le=1024, strict=True)]
+#: Outputs whose values read as class probabilities: those bounded by 0 and 1.
+PROBABILITY_OUTPUTS = tuple(n for n in OUTPUT_ACTIVATIONS if ACTIVATIONS[n].bounds == (0.0, 1.0))
 
 
 class MnistConfig(Strict):
     dataset: Literal["mnist", "fashion"] = "mnist"
     hidden_layers: Annotated[list[Hidden], Field(max_length=4)] = [256, 128]
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid"] = "relu"
-    output_activation: Literal["softmax", "sigmoid"] = "softmax"
+    activation: Literal[HIDDEN_ACTIVATIONS] = "relu"  # type: ignore[valid-type]
+    output_activation: Literal[PROBABILITY_OUTPUTS] = "softmax"  # type: ignore[valid-type]
     loss: Literal["cross_entropy", "quadratic", "mse"] = "cross_entropy"
     init: Literal["he", "xavier", "normal"] = "he"
     init_scale: Annotated[float, Field(gt=0, le=1)] | None = None

@@ -18,7 +18,7 @@ from app.session.run import TrainerRun
 from app.validation import LIMITS, BadRequest
 from app.wire import encode_frame
 from nn_core.backprop import regularization_grads
-from nn_core.boundary import grid_points, layer_outputs, quantize
+from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
 from nn_core.health import health
@@ -160,19 +160,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
 
     def _thumbnails(self) -> Block:
         """A 16 x 16 view of every neuron over the plane, on one -1..1 scale."""
-        net, cfg = self.network, self.cfg
         with np.errstate(over="ignore", invalid="ignore"):
-            thumbs = layer_outputs(net, cfg.features, self.thumbs)
-        views = []
-        inputs = thumbs[0]
-        scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
-        views.append(inputs / scale)  # features shown on their own scale
-        views.extend(thumbs[1:-1])
-        out_view = thumbs[-1]
-        if net.output_activation in ("sigmoid", "softmax"):
-            out_view = 2 * out_view - 1  # probabilities on the same -1..1 scale
-        views.append(out_view)
-        cols = np.concatenate(views, axis=1).T  # (neurons, 256)
+            cols = neuron_views(self.network, self.cfg.features, self.thumbs)  # (neurons, 256)
         return ("neurons", quantize(cols, -1, 1).reshape(-1, THUMB, THUMB), {"lo": -1, "hi": 1})
 
     def status_extra(self) -> dict[str, Any]:
