@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from app.playground.verdicts import verdict
 from app.validation import BadRequest
 from nn_core.backprop import trace
 from nn_core.gradcheck import check_gradient
@@ -41,12 +42,18 @@ class BackpropViews:
                     "saturated": h.saturated,
                     "units": h.units,
                     "activation": h.activation,
+                    "rectifier": h.rectifier,
+                    "saturating": h.saturating,
                 }
                 for h in fit.layers
             ],
             "dead_units": [list(u) for u in fit.dead_units],
             "n_points": fit.n_points,
-            "verdict": fit.verdict,
+            "code": fit.finding.code,
+            "figures": {
+                k: v if isinstance(v, int) else _finite(v) for k, v in fit.finding.figures.items()
+            },
+            "verdict": verdict(fit.finding),
         }
 
     def _check(self, layer: int, kind: str, i: int | None, j: int) -> None:

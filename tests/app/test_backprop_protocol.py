@@ -182,6 +182,11 @@ def test_vanishing_preset_reports_vanishing_gradients() -> None:
     assert len(layers) == 7
     assert layers[0]["grad_norm"] < 1e-2 * layers[-1]["grad_norm"]
     assert health["verdict"].startswith("vanishing gradients: layer 1 gets 10⁻")
+    assert health["code"] == "vanishing"
+    share = layers[0]["grad_norm"] / layers[-1]["grad_norm"]
+    assert health["figures"]["share"] == pytest.approx(share, rel=1e-4)
+    # sigmoid units can saturate and cannot die: the page shows only the one count
+    assert all(h["saturating"] and not h["rectifier"] for h in layers)
 
 
 def test_dead_relu_preset_reports_a_dead_unit() -> None:
@@ -191,6 +196,8 @@ def test_dead_relu_preset_reports_a_dead_unit() -> None:
     assert isinstance(health, dict)
     assert health["layers"][0]["dead"] >= 1 and health["dead_units"][0][0] == 0
     assert health["verdict"].startswith("dead ReLUs")
+    assert health["code"] == "dead" and health["figures"]["dead"] == health["layers"][0]["dead"]
+    assert health["layers"][0]["rectifier"] and not health["layers"][0]["saturating"]
     # dead by definition: z <= 0 on all 250 training points
     layer = health["dead_units"][0]
     net, x = run.network, run.trainer.x_train

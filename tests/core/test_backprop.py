@@ -1,21 +1,16 @@
-"""The visible backward pass: traces, gradient checks, health and saliency, each checked
+"""The visible backward pass: traces, gradient checks and saliency, each checked
 against finite differences or against its definition."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.backprop import as_float64, passes, saliency, trace
-from nn_core.datasets import make_dataset
 from nn_core.gradcheck import check_gradient
-from nn_core.health import health, saturated_mask, verdict
 from nn_core.model import Network
-from nn_core.optimizers import SGD, Adam, get_optimizer
-from nn_core.training import Trainer
+from nn_core.optimizers import SGD, Adam
 from tests.core.test_gradients import COMBOS, _targets
 
 
@@ -171,106 +166,6 @@ def test_check_gradient_refuses_parameters_that_do_not_exist() -> None:
         check_gradient(net, x, y, 0, "weight", 3, 0)
     with pytest.raises(ValueError, match="^j"):
         check_gradient(net, x, y, 0, "bias", 0, 4)
-
-
-# ------------------------------------------------------------------ health
-def _train_health(
-    net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, opt: str = "sgd"
-) -> tuple[Trainer, object]:
-    trainer = Trainer(net, get_optimizer(opt, lr), x, y, batch_size=10, track_updates=True)
-    trainer.fit(epochs)
-    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
-    return trainer, health(net, x, y, ws)
-
-
-def test_health_matches_its_definitions() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("xor", 200, 0.0, rng)
-    net = Network(
-        [2, 6, 5, 1],
-        activation=["relu", "tanh"],
-        output_activation="sigmoid",
-        seed=2,
-        regularization="l2",
-        regularization_rate=0.01,
-    )
-    trainer, h = _train_health(net, x, y.reshape(-1, 1), 5, 0.3)
-    _, grad_w, _ = net.loss_and_grads(x, y.reshape(-1, 1))
-    for li, layer in enumerate(h.layers):  # type: ignore[attr-defined]
-        total = grad_w[li] + 0.01 * net.weights[li]
-        assert layer.grad_norm == pytest.approx(float(np.linalg.norm(total)), rel=1e-4)
-        assert layer.weight_norm == pytest.approx(float(np.linalg.norm(net.weights[li])), rel=1e-6)
-        assert layer.units == net.sizes[li + 1]
-    # the last step, done by hand: one more epoch, parameters before and after its last batch
-    z1 = x @ net.weights[0] + net.biases[0]
-    assert h.layers[0].dead == int(np.all(z1 <= 0, axis=0).sum())  # type: ignore[attr-defined]
-    a2 = np.tanh(np.maximum(z1, 0) @ net.weights[1] + net.biases[1])
-    assert h.layers[1].saturated == int(((np.abs(a2) > 0.99).mean(axis=0) > 0.99).sum())  # type: ignore[attr-defined]
-
-
-def test_update_ratio_is_the_last_steps_relative_change() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("circle", 100, 0.0, rng)
-    net = Network([2, 4, 1], activation="tanh", seed=0)
-    trainer = Trainer(net, SGD(0.1), x, y.reshape(-1, 1), batch_size=None, track_updates=True)
-    trainer.fit(3)
-    before = [w.copy() for w in net.weights]
-    trainer.step()  # full batch: one step per epoch
-    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
-    h = health(net, x, y.reshape(-1, 1), ws)
-    for li, layer in enumerate(h.layers):
-        expected = np.linalg.norm(net.weights[li] - before[li]) / np.linalg.norm(net.weights[li])
-        assert layer.update_ratio == pytest.approx(float(expected), rel=1e-4)
-
-
-def test_vanishing_preset_is_diagnosed() -> None:
-    """Six sigmoid layers of 8: the first layer gets a tiny share of the output's gradient."""
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("circle", 250, 0.0, rng)
-    net = Network([2, 8, 8, 8, 8, 8, 8, 1], activation="sigmoid", init="xavier", seed=0)
-    _, h = _train_health(net, x, y.reshape(-1, 1), 3, 0.03)
-    layers = h.layers  # type: ignore[attr-defined]
-    assert layers[0].grad_norm < 1e-3 * layers[-1].grad_norm
-    assert h.verdict.startswith("vanishing gradients: layer 1 gets 10⁻")  # type: ignore[attr-defined]
-
-
-def test_a_relu_pushed_below_zero_everywhere_is_dead() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("xor", 200, 0.0, rng)
-    net = Network([2, 3, 1], activation="relu", seed=0)
-    net.weights[0][:, 1] = 0.0
-    net.biases[0][1] = -1.0  # z = -1 on every point
-    h = health(net, x, y.reshape(-1, 1))
-    assert h.layers[0].dead == 1
-    assert h.dead_units == [(0, 1)]
-    assert h.verdict.startswith("dead ReLUs: 1 of 3 units")
-    assert math.isnan(h.layers[0].update_ratio)  # no step taken yet
-    # and its incoming weights get exactly no gradient
-    assert np.all(h.grad_w[0][:, 1] == 0) and h.grad_b[0][1] == 0
-
-
-def test_verdict_speaks_of_each_problem() -> None:
-    from nn_core.health import LayerHealth
-
-    def layer(g: float, r: float = 1e-3, dead: int = 0, sat: int = 0) -> LayerHealth:
-        return LayerHealth(g, 1.0, r, dead, sat, 4, "relu" if dead else "tanh")
-
-    assert verdict([layer(math.nan), layer(1)]).startswith("diverged")
-    assert verdict([layer(5e3), layer(1)]).startswith("exploding")
-    assert verdict([layer(1, dead=2), layer(1)]).startswith("dead ReLUs: 2 of 4")
-    assert "10⁻⁵" in verdict([layer(1e-5), layer(1.0)])
-    assert verdict([layer(1, sat=3), layer(1)]).startswith("saturation")
-    assert verdict([layer(1, r=0.5), layer(1, r=0.5)]).startswith("steps too large")
-    assert verdict([layer(1, r=1e-7), layer(1, r=1e-7)]).startswith("steps too small")
-    assert verdict([layer(1), layer(1)]).startswith("healthy")
-
-
-def test_saturation_is_within_one_percent_on_ninety_nine_percent() -> None:
-    a = np.full((100, 3), 0.995)
-    a[:2, 1] = 0.5  # 98 % near the asymptote: not saturated
-    a[:1, 2] = 0.5  # 99 %: not over 99 %
-    assert saturated_mask("sigmoid", a).tolist() == [True, False, False]
-    assert saturated_mask("relu", a).tolist() == [False, False, False]
 
 
 # ---------------------------------------------------------------- saliency
