@@ -102,6 +102,7 @@ class BackpropViews:
             "learning_rate": tr.learning_rate,
             "optimizer": self.cfg.optimizer,
             "loss_name": self.network.loss_name,
+            "fused": tr.fused,
             "regularization": self.network.regularization,
             "regularization_rate": self.network.regularizer.rate,
             "activations": [*self.network.hidden_activations, self.network.output_activation],
@@ -116,8 +117,11 @@ class BackpropViews:
                     "grad_b": r(lt.grad_b),
                     "new_weights": r(lt.new_weights),
                     "new_biases": r(lt.new_biases),
+                    "slope": None if lt.slope is None else r(lt.slope),
+                    "upstream": r(lt.upstream),
+                    "slope_formula": layer.activation.derivative_formula,
                 }
-                for lt in tr.layers
+                for lt, layer in zip(tr.layers, self.network.layers, strict=True)
             ],
         }
 

@@ -123,7 +123,20 @@ def test_trace_is_one_samples_passes_and_changes_nothing(client: TestClient) -> 
             np.testing.assert_allclose(layer["grad_b"], layer["delta"])
             # the SGD step on this sample alone
             np.testing.assert_allclose(layer["new_weights"], w - 0.3 * np.array(layer["grad_w"]))
-            a_prev = np.array(layer["a"])
+            # delta's two factors, sent so the page prints them: f'(z) (tanh: 1 - a^2) and
+            # the back-propagated sum
+            a = np.array(layer["a"])
+            np.testing.assert_allclose(
+                layer["delta"], np.multiply(layer["slope"], layer["upstream"])
+            )
+            a_prev = a
+        hidden = t["layers"][:-1]
+        for layer, upper in zip(hidden, t["layers"][1:], strict=True):
+            np.testing.assert_allclose(layer["slope"], 1 - np.square(layer["a"]), rtol=1e-12)
+            w_up = np.array(upper["weights"])
+            np.testing.assert_allclose(layer["upstream"], w_up @ np.array(upper["delta"]))
+            assert layer["slope_formula"] == "1 − a²"
+        assert t["layers"][-1]["slope_formula"] == "a(1 − a)"  # the sigmoid output
         assert t["output"] == t["layers"][-1]["a"]
         assert t["loss_after"] < t["loss"]
         # tracing changed nothing: the same weights in the next frame

@@ -74,6 +74,42 @@ def test_trace_obeys_the_backprop_identities(hidden: str, output: str, loss: str
 
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_trace_gives_both_factors_of_each_delta(hidden: str, output: str, loss: str) -> None:
+    """slope is f'(z) by finite differences; upstream is the sum over the units above of
+    w_jk delta_k, and dL/dy_hat (by finite differences of the loss) at the output."""
+    net, x, y = _net(hidden, output, loss)
+    t = trace(net, x[3], y[3])
+    for li, layer in enumerate(t.layers):
+        act = ACTIVATIONS[net.hidden_activations[li] if li < 2 else net.output_activation]
+        if layer.slope is None:
+            assert not act.hidden  # softmax: its delta comes from the loss, not a slope
+            continue
+        kink = act.rectifier and np.any(np.abs(layer.z) < 1e-5)
+        if not kink:
+            fd = _fd_derivative(act.name, layer.z[None])[0]
+            np.testing.assert_allclose(layer.slope, fd, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(layer.delta, layer.slope * layer.upstream, rtol=1e-9, atol=1e-12)
+    for li, layer in enumerate(t.layers[:-1]):
+        upper = t.layers[li + 1]
+        by_hand = [sum(upper.weights[j, k] * upper.delta[k] for k in range(len(upper.delta)))
+                   for j in range(len(layer.z))]  # fmt: skip
+        np.testing.assert_allclose(layer.upstream, by_hand, rtol=1e-12, atol=1e-15)
+    assert t.fused == ((output, loss) in (("sigmoid", "bce"), ("softmax", "cross_entropy")))
+    if t.fused:  # the output's delta is prediction minus target
+        np.testing.assert_allclose(t.layers[-1].delta, t.output - t.target, rtol=1e-12)
+    if loss in ("mse", "quadratic"):  # these losses read a alone: dL/da by differences
+        out, h = t.layers[-1].a, 1e-6
+        target = t.target.reshape(1, -1)
+        fn = net.loss_fn
+        for k in range(len(out)):
+            up, down = out.copy(), out.copy()
+            up[k] += h
+            down[k] -= h
+            fd = fn.value(up[None], up[None], target) - fn.value(down[None], down[None], target)
+            assert t.layers[-1].upstream[k] == pytest.approx(fd / (2 * h), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss: str) -> None:
     net, x, y = _net(hidden, output, loss)
     xs, ys = x[4:5], y[4:5]
