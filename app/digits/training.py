@@ -106,7 +106,8 @@ def load_digits(dataset: str) -> mnist.Digits:
     if dataset == "fashion":
         if not mnist.fashion_available():
             raise ValueError(
-                "dataset: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist)"
+                "dataset: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist, "
+                f"or set {mnist.FASHION_ENV} to a folder with its IDX files)"
             )
         return mnist.load_fashion()
     return mnist.load_bundled()
