@@ -111,7 +111,8 @@ def regularization_grads(net: Network) -> list[Array]:
 class LayerTrace:
     """One layer of one sample's passes (float64): ``weights (n_in, n_out)``,
     ``biases, z, a, delta, grad_b (n_out,)``, ``grad_w (n_in, n_out)``; after the step
-    ``new_weights``/``new_biases`` are the parameters the optimizer would leave.
+    ``new_weights``/``new_biases`` are the parameters the optimizer would leave, from
+    ``step_grad_w = grad_w + dR/dW`` (the regulariser's part added).
 
     The backward pass's two factors, ``delta = slope * upstream`` (both ``(n_out,)``):
     ``upstream = dL/da``, for a hidden layer the back-propagated sum
@@ -131,6 +132,7 @@ class LayerTrace:
     new_biases: Array
     slope: Array | None
     upstream: Array
+    step_grad_w: Array
 
 
 @dataclass
@@ -205,6 +207,7 @@ def trace(net: Network, x: Array, y: Array, optimizer: Optimizer | None = None) 
             new_biases=after.layers[li].b.copy(),
             slope=None if (s := slopes[li]) is None else s[0],
             upstream=upstream[li],
+            step_grad_w=grads[2 * li],
         )
         for li in range(len(twin.layers))
     ]

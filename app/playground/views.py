@@ -119,6 +119,7 @@ class BackpropViews:
                     "new_biases": r(lt.new_biases),
                     "slope": None if lt.slope is None else r(lt.slope),
                     "upstream": r(lt.upstream),
+                    "step_grad_w": r(lt.step_grad_w),
                     "slope_formula": layer.activation.derivative_formula,
                 }
                 for lt, layer in zip(tr.layers, self.network.layers, strict=True)

@@ -216,7 +216,6 @@ export class TracePanel {
     adam: `<var>w</var> ← <var>w</var> − <var>η</var>·<var>m̂</var>/(√<var>v̂</var> + ε), with running means <var>m</var>, <var>v</var> of <var>g</var> and <var>g</var>²`,
   }[t.optimizer] || "";
   const reg = t.regularization !== "none" && t.regularization_rate > 0;
-  const regTerm = (w) => (t.regularization === "l2" ? t.regularization_rate * w : t.regularization === "l1" ? t.regularization_rate * Math.sign(w) : 0);
   const rows = [];
   const n = t.layers.length;
   for (let l = n; l >= 1 && rows.length < MAX_TERMS; l--) {
@@ -224,7 +223,7 @@ export class TracePanel {
     const ins = this.inputNames(l), names = this.unitNames(l);
     for (let j = 0; j < names.length && rows.length < MAX_TERMS; j++) {
       const i = 0;
-      const w = layer.weights[i][j], g = layer.grad_w[i][j] + (reg ? regTerm(w) : 0), w2 = layer.new_weights[i][j];
+      const w = layer.weights[i][j], g = layer.step_grad_w[i][j], w2 = layer.new_weights[i][j];
       const body = t.optimizer === "sgd"
         ? `${num(w)} − ${num(eta)}·${par(g)} = <b class="new">${num(w2)}</b>`
         : `${num(w)} → <b class="new">${num(w2)}</b>`;

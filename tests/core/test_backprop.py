@@ -135,6 +135,7 @@ def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
     t = trace(net, x[0], y[0], SGD(0.5))
     np.testing.assert_array_equal(net.flat_parameters, before)  # nothing changed
     for layer, w in zip(t.layers, net.weights, strict=True):
+        np.testing.assert_allclose(layer.step_grad_w, layer.grad_w + 0.01 * w, rtol=1e-12)
         np.testing.assert_allclose(
             layer.new_weights, w - 0.5 * (layer.grad_w + 0.01 * w), rtol=1e-12
         )
