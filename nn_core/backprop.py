@@ -17,6 +17,9 @@ backward, from the loss's ``delta_L = dL/dz_L``::
     grad_b_l = delta_l.sum(axis=0)     (n_l,)
     delta_{li-1} = f'_{li-1}(z_{li-1}) * (delta_l @ w_l.T)
 
+:func:`trace` keeps both factors of that product for one sample: ``slope = f'(z)`` and
+``upstream = delta_l @ w_l.T``, the back-propagated sum.
+
 Everything here is pure NumPy and changes nothing in the network it is given.
 """
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nn_core.losses import one_hot
 from nn_core.model import Network
 from nn_core.optimizers import Optimizer
 from nn_core.types import Array
@@ -107,7 +111,15 @@ def regularization_grads(net: Network) -> list[Array]:
 class LayerTrace:
     """One layer of one sample's passes (float64): ``weights (n_in, n_out)``,
     ``biases, z, a, delta, grad_b (n_out,)``, ``grad_w (n_in, n_out)``; after the step
-    ``new_weights``/``new_biases`` are the parameters the optimizer would leave."""
+    ``new_weights``/``new_biases`` are the parameters the optimizer would leave, from
+    ``step_grad_w = grad_w + dR/dW`` (the regulariser's part added).
+
+    The backward pass's two factors, ``delta = slope * upstream`` (both ``(n_out,)``):
+    ``upstream = dL/da``, for a hidden layer the back-propagated sum
+    ``upstream_j = sum_k w_jk delta_k`` over the units ``k`` of the layer above, for the
+    output layer the loss's derivative ``dL/dy_hat``; ``slope = f'(z)``, ``None`` for an
+    activation without one slope per unit (softmax, whose ``delta`` comes from the loss).
+    """
 
     weights: Array
     biases: Array
@@ -118,6 +130,9 @@ class LayerTrace:
     grad_b: Array
     new_weights: Array
     new_biases: Array
+    slope: Array | None
+    upstream: Array
+    step_grad_w: Array
 
 
 @dataclass
@@ -126,7 +141,8 @@ class Trace:
 
     ``loss`` is this sample's data loss at the current weights, ``loss_after`` after a
     step on this sample (its gradient plus the regulariser's), taken by a copy of the
-    run's optimizer so its momentum or Adam moments count as they would.
+    run's optimizer so its momentum or Adam moments count as they would.  ``fused``: the
+    loss cancels the output's derivative, so the output's ``delta`` is ``y_hat - y``.
     """
 
     input: Array
@@ -135,6 +151,7 @@ class Trace:
     loss: float
     loss_after: float
     learning_rate: float
+    fused: bool = False
     layers: list[LayerTrace] = field(default_factory=list)
 
 
@@ -165,12 +182,18 @@ def trace(net: Network, x: Array, y: Array, optimizer: Optimizer | None = None) 
             opt.step([after.flat_parameters], [flat_g])
     with np.errstate(over="ignore", invalid="ignore"):
         loss_after = after.loss(x2, y2)
-    target = p.a[-1].shape[1]
+    n_out = p.a[-1].shape[1]
     shown_target = (
-        np.eye(target)[int(y2[0])]
+        one_hot(y2, n_out, np.float64)[0]
         if net.loss_name == "cross_entropy" and y2.ndim == 1
         else np.asarray(y2, np.float64).reshape(-1)
     )
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        upstream = [twin.layers[li + 1].w @ p.delta[li + 1][0] for li in range(len(p.z) - 1)]
+        upstream.append(twin.loss_fn.grad_a(p.a[-1].copy(), twin._target(y2))[0])
+        slopes = [
+            lay.activation.derivative(z, a) for lay, z, a in zip(twin.layers, p.z, p.a, strict=True)
+        ]
     layers = [
         LayerTrace(
             weights=twin.layers[li].w.copy(),
@@ -182,10 +205,14 @@ def trace(net: Network, x: Array, y: Array, optimizer: Optimizer | None = None) 
             grad_b=p.grad_b[li],
             new_weights=after.layers[li].w.copy(),
             new_biases=after.layers[li].b.copy(),
+            slope=None if (s := slopes[li]) is None else s[0],
+            upstream=upstream[li],
+            step_grad_w=grads[2 * li],
         )
         for li in range(len(twin.layers))
     ]
-    return Trace(x2[0], shown_target, p.a[-1][0], p.loss, loss_after, lr, layers)
+    fused = twin.loss_fn.fuses(twin.layers[-1].activation)
+    return Trace(x2[0], shown_target, p.a[-1][0], p.loss, loss_after, lr, fused, layers)
 
 
 # ---------------------------------------------------------------- saliency

@@ -38,3 +38,23 @@ def layer_outputs(network: Network, features: Sequence[str], points: Array) -> l
     """Every layer's activation on ``points``: ``[inputs, a_1, ..., a_L]``, each ``(n, units)``."""
     x = transform(points, features, np.dtype(network.dtype).type)
     return [x, *network.forward_all(x)]
+
+
+def neuron_views(network: Network, features: Sequence[str], points: Array) -> Array:
+    """Every neuron's value on ``points (m, 2)``, all on one ``-1 .. 1`` scale:
+    ``(n_inputs + n_hidden + n_out, m)``, inputs first, one row per neuron.
+
+    Input features are divided by their largest ``|value|`` on the points; hidden units are
+    as they are (tanh fills the scale; ``quantize`` clips a relu's top); an output with
+    finite bounds ``(lo, hi)`` is mapped onto it, ``2 (a - lo) / (hi - lo) - 1`` (a
+    sigmoid's or softmax's probabilities: ``2a - 1``).
+    """
+    outs = layer_outputs(network, features, points)
+    inputs = outs[0]
+    scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
+    lo, hi = network.layers[-1].activation.bounds
+    last = outs[-1]
+    if np.isfinite(lo) and np.isfinite(hi):
+        last = 2 * (last - lo) / (hi - lo) - 1
+    out: Array = np.concatenate([inputs / scale, *outs[1:-1], last], axis=1).T
+    return out

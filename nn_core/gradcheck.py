@@ -23,7 +23,6 @@ MATCH_TOLERANCE = 1e-6
 FD_STEP = 1e-3
 #: Below this size a gradient cannot be told from finite differences' rounding.
 FD_FLOOR = 1e-10
-RELU_FAMILY = ("relu", "leaky_relu")
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,10 @@ def _why_different(
             "this weight sits at an L1 zero: |w| has a corner there, so the two one-sided "
             "slopes differ and the central difference averages them"
         )
-    acts = net.hidden_activations
-    relu_layers = [li for li, name in enumerate(acts) if name in RELU_FAMILY and li >= layer]
+    # a rectifier's slope jumps at z = 0 (the output layer is never one)
+    relu_layers = [
+        li for li, lay in enumerate(net.layers[:-1]) if lay.activation.rectifier and li >= layer
+    ]
     if relu_layers:
         zs = forward_pass(net, x)[1]
         close = min(float(np.min(np.abs(zs[li]))) for li in relu_layers)

@@ -1,23 +1,46 @@
-"""Training health: gradient norms, update-to-weight ratios, dead and saturated units,
-and a verdict in words, per weight matrix, at the current weights.
+"""Training health: gradient norms, update-to-weight ratios, dead and saturated units
+per weight matrix at the current weights, and the most serious problem they show as a
+code with its figures (the app puts it in words).
 
     h = health(net, x_train, y_train, last_update=net.split(trainer.last_update)[0])
-    h.layers[0].grad_norm, h.layers[0].update_ratio, h.dead_units, h.verdict
+    h.layers[0].grad_norm, h.layers[0].update_ratio, h.dead_units, h.finding.code
+
+Which units can die or saturate is what each activation class declares
+(:attr:`~nn_core.activations.Activation.rectifier`, ``saturating`` and ``bounds``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
+from nn_core.activations import ACTIVATIONS
 from nn_core.backprop import passes, regularization_grads
 from nn_core.model import Network
 from nn_core.types import Array
 
-RELU_FAMILY = ("relu", "leaky_relu")
-SATURATING = ("sigmoid", "tanh")
+#: What :func:`diagnose` can find, most serious first.
+Code = Literal[
+    "diverged",
+    "exploding",
+    "dead",
+    "vanishing",
+    "saturated",
+    "steps_too_large",
+    "steps_too_small",
+    "healthy",
+]
+CODES: tuple[Code, ...] = Code.__args__  # type: ignore[attr-defined]
+#: A unit within this distance of a finite bound of its activation is at an asymptote.
+NEAR_BOUND = 0.01
+#: Thresholds of :func:`diagnose`.
+EXPLODING_NORM = 1e3
+VANISHING_SHARE = 1e-2
+LARGE_STEP = 1e-1
+SMALL_STEP = 1e-5
 
 
 @dataclass(frozen=True)
@@ -26,8 +49,9 @@ class LayerHealth:
 
     ``grad_norm`` is ``||dJ/dW||_F`` of the training objective's mean gradient;
     ``update_ratio = ||dW||_F / ||W||_F`` of the last optimizer step (NaN before one);
-    ``dead`` counts ReLU-family units with ``z <= 0`` on every point; ``saturated``
-    counts sigmoid/tanh units within 1 % of an asymptote on over 99 % of points.
+    ``dead`` counts units of a rectifier (ReLU family) with ``z <= 0`` on every point;
+    ``saturated`` counts units of a saturating activation within 0.01 of a bound on over
+    99 % of points; ``rectifier`` and ``saturating`` say whether either count applies.
     """
 
     grad_norm: float
@@ -37,6 +61,25 @@ class LayerHealth:
     saturated: int
     units: int
     activation: str
+    rectifier: bool = False
+    saturating: bool = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The most serious problem the figures show: a :data:`Code` and the figures behind it.
+
+    ``figures`` by code: ``exploding``: ``layer`` (0-based) and its ``grad_norm``;
+    ``dead``: ``dead`` units of ``units`` rectifier units; ``vanishing``: ``share``, layer
+    1's gradient norm over the output layer's; ``saturated``: ``saturated`` of ``units``
+    saturating hidden units; ``steps_too_large`` / ``steps_too_small``: the largest
+    ``update_ratio``; the others none.  ``activations`` names the activations concerned
+    (for ``dead`` and ``saturated``).
+    """
+
+    code: Code
+    figures: dict[str, float] = field(default_factory=dict)
+    activations: tuple[str, ...] = ()
 
 
 @dataclass
@@ -48,17 +91,19 @@ class Health:
     grad_b: list[Array]
     dead_units: list[tuple[int, int]]  # (layer, unit) of every dead unit
     n_points: int
-    verdict: str
+    finding: Finding
 
 
 def saturated_mask(activation: str, a: Array) -> Array:
-    """Units ``(n_units,)`` whose outputs sit within 1 % of an asymptote on > 99 % of rows."""
-    if activation == "sigmoid":
-        near = (a < 0.01) | (a > 0.99)
-    elif activation == "tanh":
-        near = np.abs(a) > 0.99
-    else:
+    """Units ``(n_units,)`` of a saturating activation whose outputs ``a (n, n_units)`` sit
+    within :data:`NEAR_BOUND` of a finite bound on > 99 % of rows (all False otherwise)."""
+    cls = ACTIVATIONS[activation]
+    if not cls.saturating:
         return np.zeros(a.shape[1], bool)
+    near = np.zeros(a.shape, bool)
+    for bound in cls.bounds:
+        if math.isfinite(bound):
+            near |= np.abs(a - bound) < NEAR_BOUND
     return near.mean(axis=0) > 0.99
 
 
@@ -79,11 +124,8 @@ def health(net: Network, x: Array, y: Array, last_update: list[Array] | None = N
         ratio = math.nan
         if last_update is not None:
             ratio = float(np.linalg.norm(last_update[li])) / max(w_norm, 1e-30)
-        dead_mask = (
-            np.all(p.z[li] <= 0, axis=0)
-            if names[li] in RELU_FAMILY
-            else np.zeros(layer.n_out, bool)
-        )
+        act = layer.activation
+        dead_mask = np.all(p.z[li] <= 0, axis=0) if act.rectifier else np.zeros(layer.n_out, bool)
         dead_units.extend((li, int(u)) for u in np.flatnonzero(dead_mask))
         layers.append(
             LayerHealth(
@@ -94,60 +136,47 @@ def health(net: Network, x: Array, y: Array, last_update: list[Array] | None = N
                 saturated=int(saturated_mask(names[li], p.a[li]).sum()),
                 units=layer.n_out,
                 activation=names[li],
+                rectifier=act.rectifier,
+                saturating=act.saturating,
             )
         )
-    return Health(layers, grad_w, p.grad_b, dead_units, int(len(x)), verdict(layers))
+    return Health(layers, grad_w, p.grad_b, dead_units, int(len(x)), diagnose(layers))
 
 
-def _power(v: float) -> str:
-    """``1e-05`` as ``10⁻⁵`` (the nearest power of ten)."""
-    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-    return "10" + str(round(math.log10(v))).translate(sup)
+def diagnose(layers: list[LayerHealth]) -> Finding:
+    """The most serious problem the figures of ``layers`` (at least one) show.
 
-
-def verdict(layers: list[LayerHealth]) -> str:
-    """One line in words: the most serious problem the figures show, or that all is well.
-
-    In order: not-a-number gradients, exploding gradients (a norm above 1e3), dead
-    ReLU units, vanishing gradients (the first layer gets under 1e-2 of the output
-    layer's gradient), saturated units, steps too large (an update ratio above 1e-1) or
-    too small (under 1e-5); otherwise healthy.
+    In order: not-a-number gradients (``diverged``), a gradient norm above
+    :data:`EXPLODING_NORM` (``exploding``), dead rectifier units (``dead``), layer 1
+    getting under :data:`VANISHING_SHARE` of the output layer's gradient norm
+    (``vanishing``), saturated hidden units (``saturated``), an update ratio above
+    :data:`LARGE_STEP` or all under :data:`SMALL_STEP` (``steps_too_large``,
+    ``steps_too_small``); otherwise ``healthy``.
     """
-    if not layers:
-        return ""
     norms = [h.grad_norm for h in layers]
     if not all(math.isfinite(v) for v in norms):
-        return "diverged: the gradients are no longer numbers; lower the learning rate and reset"
-    if max(norms) > 1e3:
-        worst = norms.index(max(norms))
-        return f"exploding gradients: layer {worst + 1}'s gradient norm is {max(norms):.3g}"
+        return Finding("diverged")
+    if max(norms) > EXPLODING_NORM:
+        return Finding("exploding", {"layer": norms.index(max(norms)), "grad_norm": max(norms)})
     dead = sum(h.dead for h in layers)
     if dead:
-        units = sum(h.units for h in layers if h.activation in RELU_FAMILY)
-        return (
-            f"dead ReLUs: {dead} of {units} units never activate, so their weights get no "
-            "gradient and stop learning; a lower learning rate cannot revive them: Reset"
-        )
+        rect = [h for h in layers if h.rectifier]
+        units = sum(h.units for h in rect)
+        names = tuple(dict.fromkeys(h.activation for h in rect if h.dead))
+        return Finding("dead", {"dead": dead, "units": units}, names)
     if len(layers) > 1 and norms[-1] > 0:
-        ratio = norms[0] / norms[-1]
-        if ratio < 1e-2:
-            return (
-                f"vanishing gradients: layer 1 gets {_power(ratio)} of the output layer's "
-                "gradient, so the first layers barely learn"
-            )
-    sat = sum(h.saturated for h in layers[:-1])
+        share = norms[0] / norms[-1]
+        if share < VANISHING_SHARE:
+            return Finding("vanishing", {"share": share})
+    hidden = layers[:-1]
+    sat = sum(h.saturated for h in hidden)
     if sat:
-        units = sum(h.units for h in layers[:-1] if h.activation in SATURATING)
-        return f"saturation: {sat} of {units} sigmoid/tanh units sit flat at an asymptote"
+        flat = [h for h in hidden if h.saturating]
+        names = tuple(dict.fromkeys(h.activation for h in flat))
+        return Finding("saturated", {"saturated": sat, "units": sum(h.units for h in flat)}, names)
     ratios = [h.update_ratio for h in layers if math.isfinite(h.update_ratio)]
-    if ratios and max(ratios) > 1e-1:
-        return (
-            f"steps too large: an update changes the weights by {max(ratios):.0%} "
-            "(healthy is about 0.1 %); lower the learning rate"
-        )
-    if ratios and max(ratios) < 1e-5:
-        return (
-            f"steps too small: updates change the weights by {max(ratios):.1e} of their size "
-            "(healthy is about 1e-3); raise the learning rate"
-        )
-    return "healthy: gradients reach every layer and updates are a sensible size"
+    if ratios and max(ratios) > LARGE_STEP:
+        return Finding("steps_too_large", {"update_ratio": max(ratios)})
+    if ratios and max(ratios) < SMALL_STEP:
+        return Finding("steps_too_small", {"update_ratio": max(ratios)})
+    return Finding("healthy")

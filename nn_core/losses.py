@@ -31,6 +31,12 @@ class Loss:
     name: ClassVar[str] = ""
     #: Output activations this loss is defined for (empty: any).
     requires: ClassVar[tuple[str, ...]] = ()
+    #: The output activation whose derivative this loss cancels: ``delta = (a - y) / n``.
+    fused_with: ClassVar[type[Activation] | None] = None
+
+    def fuses(self, activation: Activation) -> bool:
+        """Whether ``delta`` is the fused ``(a - y) / n`` for this output ``activation``."""
+        return self.fused_with is not None and isinstance(activation, self.fused_with)
 
     def value(self, z: Array, a: Array, y: Array) -> float:
         raise NotImplementedError
@@ -75,6 +81,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "bce"
     requires = ("sigmoid",)
+    fused_with = Sigmoid
 
     def value(self, z: Array, a: Array, y: Array) -> float:
         z64 = z.astype(np.float64)
@@ -87,7 +94,7 @@ class BinaryCrossEntropy(Loss):
         return (clipped - y) / (clipped * (1.0 - clipped)) / a.shape[0]
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        if isinstance(activation, Sigmoid):
+        if self.fuses(activation):
             return (a - y) * (1.0 / a.shape[0])
         return super().delta(z, a, y, activation)
 
@@ -101,6 +108,7 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     requires = ("softmax",)
+    fused_with = Softmax
 
     @staticmethod
     def _targets(y: Array, k: int, dtype: type) -> Array:
@@ -120,7 +128,7 @@ class CrossEntropy(Loss):
         return -t / np.clip(a, 1e-12, None) / a.shape[0]
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
-        if isinstance(activation, Softmax):
+        if self.fuses(activation):
             out = a.copy()
             if y.ndim == 1:
                 out[np.arange(y.shape[0]), y.astype(np.intp)] -= 1.0

@@ -1,5 +1,6 @@
 """MNIST data: the bundled 10,000-digit subset, an IDX parser, a verified downloader
-for the full 70,000 images, and Fashion-MNIST from Debian's ``dataset-fashion-mnist``.
+for the full 70,000 images, and Fashion-MNIST from Debian's ``dataset-fashion-mnist`` (or
+the folder ``$BACKPROP_FASHION_MNIST_DIR`` names).
 
 Images are ``uint8`` arrays ``(n, 28, 28)``, ink high (255 = black ink on white paper);
 labels ``uint8 (n,)``.  :func:`as_inputs` turns them into float rows ``(n, 784)`` in [0, 1].
@@ -33,7 +34,10 @@ FILES = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Where Debian's ``dataset-fashion-mnist`` installs the four IDX files.
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: The environment variable that names another folder holding them.
+FASHION_ENV = "BACKPROP_FASHION_MNIST_DIR"
 FASHION_CLASSES = (
     "T-shirt/top",
     "Trouser",
@@ -181,11 +185,18 @@ def load_full(
         return load_bundled(), f"full MNIST unavailable ({exc}); using the bundled 10,000 digits"
 
 
-def fashion_available(folder: Path = FASHION_DIR) -> bool:
-    return (folder / "train-images-idx3-ubyte.gz").exists()
+def fashion_dir() -> Path:
+    """The Fashion-MNIST folder: ``$BACKPROP_FASHION_MNIST_DIR`` if set, else Debian's."""
+    return Path(os.environ.get(FASHION_ENV) or DEBIAN_FASHION_DIR)
 
 
-def load_fashion(folder: Path = FASHION_DIR) -> Digits:
-    """Fashion-MNIST (60,000 / 10,000) from Debian's ``dataset-fashion-mnist`` IDX files."""
+def fashion_available(folder: Path | None = None) -> bool:
+    """Whether ``folder`` (default :func:`fashion_dir`) holds the Fashion-MNIST files."""
+    return ((folder or fashion_dir()) / "train-images-idx3-ubyte.gz").exists()
+
+
+def load_fashion(folder: Path | None = None) -> Digits:
+    """Fashion-MNIST (60,000 / 10,000) from the IDX files in ``folder`` (default
+    :func:`fashion_dir`: Debian's ``dataset-fashion-mnist`` unless the variable says)."""
     names = list(FILES)
-    return _load_split(folder, names, "fashion")
+    return _load_split(folder or fashion_dir(), names, "fashion")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from app.digits.store import LoadedModel
+from nn_core.activations import probabilities
 from nn_core.backprop import saliency
 
 #: Below this share of the probability mass the answer is a guess.
@@ -21,10 +22,8 @@ def predict(
     and, ``with_saliency``, d(output of the predicted class)/d(pixel) for all 784 pixels
     (the predicted class's probability, for a softmax model), by the backward pass."""
     acts = model.network.forward_all(pixels.reshape(1, 784))
-    probs = acts[-1][0].astype(np.float64)
-    if model.network.output_activation != "softmax":
-        probs = np.clip(probs, 0, None)
-        probs = probs / probs.sum() if probs.sum() > 0 else np.full(10, 0.1)
+    output = model.network.layers[-1].activation
+    probs = probabilities(acts[-1].astype(np.float64), output)[0]
     extra: dict[str, Any] = {}
     check = model.novelty()
     reasons = []

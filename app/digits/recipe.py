@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import TextIO
@@ -13,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from app.config import Settings
 from app.digits.store import DEFAULT_MODEL, SHIPPED_DIR
 from app.digits.training import MnistConfig, build_trainer, load_digits, metadata
+from nn_core.optimizers import cosine
 
 SHIPPED = {
     "hidden_layers": [256, 128],
@@ -56,8 +56,7 @@ def train_shipped_model(
             if trainer.state != "running":
                 break
             # cosine decay of the rate over the run, for a steadier finish
-            frac = trainer.epoch / max(epochs, 1)
-            trainer.set_learning_rate(cfg.learning_rate * 0.5 * (1 + math.cos(math.pi * frac)))
+            trainer.set_learning_rate(cosine(cfg.learning_rate, trainer.epoch, epochs))
             r = trainer.step()
             report = (
                 f"loss {r.train_loss:.4f}  test loss {r.test_loss:.4f}  "

@@ -18,11 +18,13 @@ from app.digits.store import ModelStore
 from app.session.run import TrainerRun
 from app.validation import Strict
 from nn_core import mnist
+from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
 from nn_core.losses import compatible
 from nn_core.metrics import confusion_matrix
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer
+from nn_core.problems import targets
 from nn_core.training import EpochReport, Trainer
 
 ARCHITECTURES: dict[str, dict[str, Any]] = {
@@ -73,13 +75,15 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
     },
 }
 Hidden = Annotated[int, Field(ge=1, le=1024, strict=True)]
+#: Outputs whose values read as class probabilities: those bounded by 0 and 1.
+PROBABILITY_OUTPUTS = tuple(n for n in OUTPUT_ACTIVATIONS if ACTIVATIONS[n].bounds == (0.0, 1.0))
 
 
 class MnistConfig(Strict):
     dataset: Literal["mnist", "fashion"] = "mnist"
     hidden_layers: Annotated[list[Hidden], Field(max_length=4)] = [256, 128]
-    activation: Literal["relu", "leaky_relu", "tanh", "sigmoid"] = "relu"
-    output_activation: Literal["softmax", "sigmoid"] = "softmax"
+    activation: Literal[HIDDEN_ACTIVATIONS] = "relu"  # type: ignore[valid-type]
+    output_activation: Literal[PROBABILITY_OUTPUTS] = "softmax"  # type: ignore[valid-type]
     loss: Literal["cross_entropy", "quadratic", "mse"] = "cross_entropy"
     init: Literal["he", "xavier", "normal"] = "he"
     init_scale: Annotated[float, Field(gt=0, le=1)] | None = None
@@ -102,7 +106,8 @@ def load_digits(dataset: str) -> mnist.Digits:
     if dataset == "fashion":
         if not mnist.fashion_available():
             raise ValueError(
-                "dataset: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist)"
+                "dataset: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist, "
+                f"or set {mnist.FASHION_ENV} to a folder with its IDX files)"
             )
         return mnist.load_fashion()
     return mnist.load_bundled()
@@ -120,13 +125,6 @@ def build_trainer(cfg: MnistConfig, digits: mnist.Digits) -> Trainer:
         regularization="l2" if cfg.regularization_rate else "none",
         regularization_rate=cfg.regularization_rate,
     )
-    y_train: Any = digits.y_train.astype(np.int64)
-    y_test: Any = digits.y_test.astype(np.int64)
-    if cfg.loss != "cross_entropy":
-        y_train, y_test = (
-            np.eye(10, dtype=np.float32)[y_train],
-            np.eye(10, dtype=np.float32)[y_test],
-        )
 
     def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return random_affine(x, rng)
@@ -135,9 +133,9 @@ def build_trainer(cfg: MnistConfig, digits: mnist.Digits) -> Trainer:
         net,
         get_optimizer(cfg.optimizer, cfg.learning_rate),
         mnist.as_inputs(digits.x_train),
-        y_train,
+        targets(digits.y_train, cfg.loss, 10),
         mnist.as_inputs(digits.x_test),
-        y_test,
+        targets(digits.y_test, cfg.loss, 10),
         batch_size=cfg.batch_size,
         max_epochs=cfg.epochs,
         augment=augment if cfg.augment else None,

@@ -7,23 +7,38 @@ package: one ``MatMul``, ``Add`` and activation per layer, rows are samples, exa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from nn_core.activations import PROBABILITY_ONNX, OnnxOp
 from nn_core.model import Network
 
 __all__ = ["to_onnx"]
 
 OPSET = 13
-_ACTIVATIONS: dict[str, tuple[str, dict[str, float | int]]] = {
-    "sigmoid": ("Sigmoid", {}),
-    "tanh": ("Tanh", {}),
-    "relu": ("Relu", {}),
-    "leaky_relu": ("LeakyRelu", {"alpha": 0.01}),
-    "linear": ("Identity", {}),
-    "softmax": ("Softmax", {"axis": 1}),
-}
+
+
+def _nodes(ops: Sequence[OnnxOp], names: dict[str, str], prefix: str) -> list[onnx.NodeProto]:
+    """``ops`` as ONNX nodes: the names in ``names`` are renamed to the graph's tensors,
+    every other name gets ``prefix`` so each layer's intermediate values stay apart."""
+
+    def real(name: str) -> str:
+        return names.get(name, f"{prefix}{name}")
+
+    nodes = []
+    for k, op in enumerate(ops):
+        node = helper.make_node(
+            op.op,
+            [real(i) for i in op.inputs],
+            [real(op.output)],
+            name=f"{prefix}{op.op.lower()}{k}",
+        )
+        node.attribute.extend(helper.make_attribute(key, v) for key, v in op.attributes.items())
+        nodes.append(node)
+    return nodes
 
 
 def to_onnx(
@@ -37,31 +52,25 @@ def to_onnx(
     """Serialise ``net`` (float32) as ONNX bytes.
 
     Input ``input_name``: ``(n, sizes[0])`` float32; output ``output_name``:
-    ``(n, sizes[-1])``.  With ``normalize`` a non-softmax output is clipped at 0 and divided
-    by its sum, as ``/api/predict`` turns sigmoid outputs into probabilities.
+    ``(n, sizes[-1])``.  Each layer's activation is the ONNX nodes its class declares
+    (:attr:`~nn_core.activations.Activation.onnx`).  With ``normalize`` a non-softmax output
+    becomes probabilities as :func:`nn_core.activations.probabilities` makes them (and
+    ``/api/predict`` with it).
     """
     nodes, weights = [], []
     prev = input_name
-    names = [*net.hidden_activations, net.output_activation]
     for k, layer in enumerate(net.layers):
         weights.append(numpy_helper.from_array(np.asarray(layer.w, np.float32), f"W{k}"))
         weights.append(numpy_helper.from_array(np.asarray(layer.b, np.float32), f"b{k}"))
         nodes.append(helper.make_node("MatMul", [prev, f"W{k}"], [f"xw{k}"], name=f"matmul{k}"))
         nodes.append(helper.make_node("Add", [f"xw{k}", f"b{k}"], [f"z{k}"], name=f"add{k}"))
-        op, attrs = _ACTIVATIONS[names[k]]
-        out = f"a{k}"
-        node = helper.make_node(op, [f"z{k}"], [out], name=f"{names[k]}{k}")
-        node.attribute.extend(helper.make_attribute(key, v) for key, v in attrs.items())
-        nodes.append(node)
-        prev = out
-    if normalize and net.output_activation != "softmax":
-        weights.append(numpy_helper.from_array(np.zeros((), np.float32), "zero"))
-        weights.append(numpy_helper.from_array(np.array([1], np.int64), "axes"))
-        nodes += [
-            helper.make_node("Max", [prev, "zero"], ["clipped"], name="clip_at_zero"),
-            helper.make_node("ReduceSum", ["clipped", "axes"], ["total"], name="sum", keepdims=1),
-            helper.make_node("Div", ["clipped", "total"], ["normalized"], name="normalize"),
-        ]
+        act = layer.activation
+        if not act.onnx:
+            raise ValueError(f"activation {act.name!r} declares no ONNX form (its onnx ops)")
+        nodes += _nodes(act.onnx, {"z": f"z{k}", "a": f"a{k}"}, f"{act.name}{k}_")
+        prev = f"a{k}"
+    if normalize and not net.layers[-1].activation.sums_to_one:
+        nodes += _nodes(PROBABILITY_ONNX, {"a": prev, "p": "normalized"}, "probabilities_")
         prev = "normalized"
     nodes.append(helper.make_node("Identity", [prev], [output_name], name="output"))
     graph = helper.make_graph(

@@ -15,29 +15,22 @@ from app.playground.schema import TrainConfig
 from app.playground.script import export_script
 from app.playground.views import BackpropViews
 from app.session.run import TrainerRun
-from app.validation import BadRequest
+from app.validation import LIMITS, BadRequest
 from app.wire import encode_frame
 from nn_core.backprop import regularization_grads
-from nn_core.boundary import grid_points, layer_outputs, quantize
+from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
 from nn_core.health import health
 from nn_core.losses import compatible
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer
+from nn_core.problems import coerce_labels, output_head, targets
 from nn_core.training import Trainer
 
 THUMB = 16  # per-neuron heatmap resolution
+MAX_CLASSES = int(LIMITS["n_classes"][1])
 Block = tuple[str, np.ndarray, dict[str, Any]]
-
-
-def output_for(problem: str, n_classes: int) -> tuple[str, str, int]:
-    """``(output activation, default loss, output units)`` for a problem."""
-    if problem == "regression":
-        return "linear", "mse", 1
-    if n_classes > 2:
-        return "softmax", "cross_entropy", n_classes
-    return "sigmoid", "bce", 1
 
 
 class PlaygroundRun(BackpropViews, TrainerRun):
@@ -52,33 +45,22 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         else:
             x, y = make_dataset(cfg.dataset, cfg.n_samples, cfg.noise, rng, cfg.n_classes)
         self.problem = cfg.resolved_problem()
-        if self.problem == "classification":
-            y = (
-                np.rint(y).astype(np.int64)
-                if y.dtype.kind == "f" and cfg.dataset == "custom"
-                else y
-            )
-            if y.dtype.kind == "f":  # a regression set asked as classification: sign
-                y = (y > 0).astype(np.int64)
-            y = np.clip(y, 0, 5)
-            self.n_classes = max(2, int(y.max()) + 1)
-        else:
-            if y.dtype.kind in "iu":  # classes asked as regression: 0, 1, ... -> -1, +1, ...
-                y = y * 2.0 - 1.0
-            y = y.astype(np.float64)
-            self.n_classes = 0
+        custom = cfg.dataset == "custom"
+        y, self.n_classes = coerce_labels(y, self.problem, rounded=custom, max_classes=MAX_CLASSES)
         self.x_train, self.y_train, self.x_test, self.y_test = train_test_split(
             x, y, cfg.train_ratio, rng
         )
-        out_act, default_loss, n_out = output_for(self.problem, self.n_classes)
-        loss = default_loss if cfg.loss == "auto" else cfg.loss
-        if not compatible(loss, out_act):
-            raise BadRequest("loss", f"{loss} does not fit a {out_act} output; try {default_loss}")
-        self.sizes = [len(cfg.features), *cfg.hidden_layers, n_out]
+        head = output_head(self.problem, self.n_classes)
+        loss = head.loss if cfg.loss == "auto" else cfg.loss
+        if not compatible(loss, head.activation):
+            raise BadRequest(
+                "loss", f"{loss} does not fit a {head.activation} output; try {head.loss}"
+            )
+        self.sizes = [len(cfg.features), *cfg.hidden_layers, head.units]
         self.network = Network(
             self.sizes,
             activation=cfg.activation,
-            output_activation=out_act,
+            output_activation=head.activation,
             loss=loss,
             init=cfg.init,
             seed=cfg.seed,
@@ -89,9 +71,9 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             self.network,
             get_optimizer(cfg.optimizer, cfg.learning_rate),
             transform(self.x_train, cfg.features),
-            self._targets(self.y_train, loss),
+            targets(self.y_train, loss, self.n_classes),
             transform(self.x_test, cfg.features),
-            self._targets(self.y_test, loss),
+            targets(self.y_test, loss, self.n_classes),
             batch_size=cfg.batch_size,
             max_epochs=cfg.max_epochs,
             classification=self.problem == "classification",
@@ -102,13 +84,6 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         self.speed = float(cfg.speed)
         self.grid = grid_points(cfg.grid)
         self.thumbs = grid_points(THUMB)
-
-    def _targets(self, y: np.ndarray, loss: str) -> np.ndarray:
-        if loss == "cross_entropy":
-            return y.astype(np.int64)
-        if self.problem == "classification" and self.n_classes > 2:
-            return np.eye(self.n_classes, dtype=np.float32)[y]
-        return y.reshape(-1, 1).astype(np.float32)
 
     # --------------------------------------------------------- wire views
     def ready_event(self) -> dict[str, Any]:
@@ -185,19 +160,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
 
     def _thumbnails(self) -> Block:
         """A 16 x 16 view of every neuron over the plane, on one -1..1 scale."""
-        net, cfg = self.network, self.cfg
         with np.errstate(over="ignore", invalid="ignore"):
-            thumbs = layer_outputs(net, cfg.features, self.thumbs)
-        views = []
-        inputs = thumbs[0]
-        scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
-        views.append(inputs / scale)  # features shown on their own scale
-        views.extend(thumbs[1:-1])
-        out_view = thumbs[-1]
-        if net.output_activation in ("sigmoid", "softmax"):
-            out_view = 2 * out_view - 1  # probabilities on the same -1..1 scale
-        views.append(out_view)
-        cols = np.concatenate(views, axis=1).T  # (neurons, 256)
+            cols = neuron_views(self.network, self.cfg.features, self.thumbs)  # (neurons, 256)
         return ("neurons", quantize(cols, -1, 1).reshape(-1, THUMB, THUMB), {"lo": -1, "hi": 1})
 
     def status_extra(self) -> dict[str, Any]:
@@ -221,4 +185,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             doc=f"Backprop Lab playground network. Input: the features {features} of each "
             f"point (x1, x2 in -6..6), in that order; output: {self.network.output_activation}.",
         )
-        return {"npz": buf.getvalue(), "script": export_script(self), "onnx": onnx_bytes}
+        return {
+            "npz": buf.getvalue(),
+            "script": export_script(self, MAX_CLASSES),
+            "onnx": onnx_bytes,
+        }

@@ -21,8 +21,9 @@ class Exportable(Protocol):
     sizes: list[int]
 
 
-def export_script(run: Exportable) -> str:
-    """A runnable Python script that rebuilds this run with nn_core and retrains it."""
+def export_script(run: Exportable, max_classes: int) -> str:
+    """A runnable Python script that rebuilds this run with nn_core and retrains it
+    (``max_classes``: the labels' ceiling the run was built with)."""
     cfg, net = run.cfg, run.network
     epochs = max(run.trainer.epoch, 1)
     if cfg.dataset == "custom":
@@ -31,9 +32,7 @@ def export_script(run: Exportable) -> str:
     else:
         args = f"{cfg.dataset!r}, {cfg.n_samples}, {cfg.noise}, rng, {cfg.n_classes}"
         data = f"x, y = make_dataset({args})"
-    target = "y.astype(int)" if net.loss_name == "cross_entropy" else "y.reshape(-1, 1)"
-    if run.problem == "classification" and run.n_classes > 2 and net.loss_name != "cross_entropy":
-        target = f"np.eye({run.n_classes})[y.astype(int)]"
+    labels = f"{run.problem!r}, rounded={cfg.dataset == 'custom'}, max_classes={max_classes}"
     lr = run.trainer.base_learning_rate
     return f'''"""Rebuild and retrain the Backprop Lab playground run with nn_core.
 
@@ -46,16 +45,13 @@ from nn_core import Network, Trainer
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
 from nn_core.optimizers import get_optimizer
+from nn_core.problems import coerce_labels, targets
 
 rng = np.random.default_rng({cfg.seed})
 {data}
+y, n_classes = coerce_labels(y, {labels})
 x_train, y_train, x_test, y_test = train_test_split(x, y, {cfg.train_ratio}, rng)
 features = {list(cfg.features)!r}
-
-
-def targets(y):
-    return {target}
-
 
 net = Network(
     {run.sizes},
@@ -71,9 +67,9 @@ trainer = Trainer(
     net,
     get_optimizer({cfg.optimizer!r}, {lr}),
     transform(x_train, features),
-    targets(y_train),
+    targets(y_train, {net.loss_name!r}, n_classes),
     transform(x_test, features),
-    targets(y_test),
+    targets(y_test, {net.loss_name!r}, n_classes),
     batch_size={run.trainer.batch_size},
     classification={run.problem == "classification"},
     exact_train_loss=True,

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from app.playground.verdicts import verdict
 from app.validation import BadRequest
 from nn_core.backprop import trace
 from nn_core.gradcheck import check_gradient
@@ -41,12 +42,18 @@ class BackpropViews:
                     "saturated": h.saturated,
                     "units": h.units,
                     "activation": h.activation,
+                    "rectifier": h.rectifier,
+                    "saturating": h.saturating,
                 }
                 for h in fit.layers
             ],
             "dead_units": [list(u) for u in fit.dead_units],
             "n_points": fit.n_points,
-            "verdict": fit.verdict,
+            "code": fit.finding.code,
+            "figures": {
+                k: v if isinstance(v, int) else _finite(v) for k, v in fit.finding.figures.items()
+            },
+            "verdict": verdict(fit.finding),
         }
 
     def _check(self, layer: int, kind: str, i: int | None, j: int) -> None:
@@ -95,6 +102,7 @@ class BackpropViews:
             "learning_rate": tr.learning_rate,
             "optimizer": self.cfg.optimizer,
             "loss_name": self.network.loss_name,
+            "fused": tr.fused,
             "regularization": self.network.regularization,
             "regularization_rate": self.network.regularizer.rate,
             "activations": [*self.network.hidden_activations, self.network.output_activation],
@@ -109,8 +117,12 @@ class BackpropViews:
                     "grad_b": r(lt.grad_b),
                     "new_weights": r(lt.new_weights),
                     "new_biases": r(lt.new_biases),
+                    "slope": None if lt.slope is None else r(lt.slope),
+                    "upstream": r(lt.upstream),
+                    "step_grad_w": r(lt.step_grad_w),
+                    "slope_formula": layer.activation.derivative_formula,
                 }
-                for lt in tr.layers
+                for lt, layer in zip(tr.layers, self.network.layers, strict=True)
             ],
         }
 

@@ -47,7 +47,7 @@ export class HealthPanel {
     if (this.epochs.length > MAX_POINTS) this.thin();
     this.latest = msg;
     this.verdictEl.textContent = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
-    this.verdictEl.className = `verdict ${msg.verdict.startsWith("healthy") ? "ok" : "warn"}`;
+    this.verdictEl.className = `verdict ${msg.code === "healthy" ? "ok" : "warn"}`;
     this.scheduleDraw();
   }
 
@@ -97,7 +97,7 @@ export class HealthPanel {
     const msg = this.latest;
     if (!msg) { this.tableEl.replaceChildren(); return; }
     const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
-    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.update_ratio)}</td><td>${["relu", "leaky_relu"].includes(h.activation) ? `${h.dead} of ${h.units}` : "–"}</td><td>${["sigmoid", "tanh"].includes(h.activation) ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
+    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.update_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
     this.tableEl.innerHTML = `<caption>Epoch ${msg.epoch}, over ${msg.n_points} training points</caption>${head}<tbody>${rows}</tbody>`;
   }
 

@@ -23,14 +23,6 @@ const sub = (name) => {
   return m ? `<var>${m[1]}</var><sub>${m[2]}</sub>` : `<var>${name}</var>`;
 };
 
-const DERIVATIVE = {
-  sigmoid: { text: "a(1 − a)", f: (z, a) => a * (1 - a) },
-  tanh: { text: "1 − a²", f: (z, a) => 1 - a * a },
-  relu: { text: "1 if z > 0, else 0", f: (z) => (z > 0 ? 1 : 0) },
-  leaky_relu: { text: "1 if z > 0, else 0.01", f: (z) => (z > 0 ? 1 : 0.01) },
-  linear: { text: "1", f: () => 1 },
-};
-
 export class TracePanel {
   constructor(root, { onTrace, onHighlight }) {
     this.root = root;
@@ -187,22 +179,22 @@ export class TracePanel {
     const layer = t.layers[l - 1];
     const act = t.activations[l - 1];
     const names = this.unitNames(l), ins = this.inputNames(l), a = this.inputsOf(l);
+    // f'(z) and the sum Σwδ (or dL/dŷ at the output) come from the server: printed, never recomputed
+    const slope = (j) => (layer.slope == null ? null : layer.slope[j]);
+    const formula = layer.slope_formula ? ` = ${layer.slope_formula}` : "";
     let deltas;
     if (l === n) {
-      const fused = (t.loss_name === "bce" && act === "sigmoid") || (t.loss_name === "cross_entropy" && act === "softmax");
-      deltas = this.units(names.length, (j) => `<div class="formula"><span>${sub("δ")}<sub class="who">${names[j]}</sub> = ∂<var>L</var>/∂<var>z</var> = ${fused ? `<var>ŷ</var> − <var>y</var> = ${num(t.output[j])} − ${par(t.target[j])}` : `<var>f</var>′(<var>z</var>) · ∂<var>L</var>/∂<var>ŷ</var>`} = <b class="delta">${num(layer.delta[j])}</b></span></div>`);
-      deltas = `<p class="hint">${fused ? `With ${act} and ${t.loss_name.replace("_", "-")} the derivative simplifies to prediction minus target.` : `The loss's slope times the output activation's slope.`}</p>${deltas}`;
+      const fused = t.fused;
+      deltas = this.units(names.length, (j) => `<div class="formula"><span>${sub("δ")}<sub class="who">${names[j]}</sub> = ∂<var>L</var>/∂<var>z</var> = ${fused ? `<var>ŷ</var> − <var>y</var> = ${num(t.output[j])} − ${par(t.target[j])}` : slope(j) == null ? `<var>J</var><sub><var>f</var></sub>ᵀ · ∂<var>L</var>/∂<var>ŷ</var>` : `<var>f</var>′(<var>z</var>) · ∂<var>L</var>/∂<var>ŷ</var> = ${num(slope(j))} · ${par(layer.upstream[j])}`} = <b class="delta">${num(layer.delta[j])}</b></span></div>`);
+      deltas = `<p class="hint">${fused ? `With ${act.replace("_", " ")} and ${t.loss_name.replace("_", "-")} the derivative simplifies to prediction minus target.` : `The loss's slope times the output activation's slope <var>f</var>′(<var>z</var>)${formula}.`}</p>${deltas}`;
     } else {
       const upper = t.layers[l];
       const above = this.unitNames(l + 1);
-      const d = DERIVATIVE[act];
       deltas = this.units(names.length, (j) => {
         const terms = above.map((_, k) => `${par(upper.weights[j][k])}·${par(upper.delta[k])}`);
-        const back = above.reduce((acc, _, k) => acc + upper.weights[j][k] * upper.delta[k], 0);
-        const slope = d ? d.f(layer.z[j], layer.a[j]) : NaN;
-        return `<div class="formula"><span>${sub("δ")}<sub class="who">${names[j]}</sub> = <var>f</var>′(<var>z</var>) · Σ<sub><var>k</var></sub> <var>w</var>·<var>δ</var><sub>next</sub> = ${num(slope)} · (${this.sum(terms, "")}) = ${num(slope)} · ${par(back)} = <b class="delta">${num(layer.delta[j])}</b></span></div>`;
+        return `<div class="formula"><span>${sub("δ")}<sub class="who">${names[j]}</sub> = <var>f</var>′(<var>z</var>) · Σ<sub><var>k</var></sub> <var>w</var>·<var>δ</var><sub>next</sub> = ${num(slope(j))} · (${this.sum(terms, "")}) = ${num(slope(j))} · ${par(layer.upstream[j])} = <b class="delta">${num(layer.delta[j])}</b></span></div>`;
       });
-      deltas = `<p class="hint">Each unit collects the δ of the layer above through its outgoing weights, times its own slope <var>f</var>′(<var>z</var>) = ${d ? d.text : "…"} (${act.replace("_", " ")}).</p>${deltas}`;
+      deltas = `<p class="hint">Each unit collects the δ of the layer above through its outgoing weights, times its own slope <var>f</var>′(<var>z</var>)${formula} (${act.replace("_", " ")}).</p>${deltas}`;
     }
     const grads = [];
     outer: for (let j = 0; j < names.length; j++) {
@@ -224,7 +216,6 @@ export class TracePanel {
     adam: `<var>w</var> ← <var>w</var> − <var>η</var>·<var>m̂</var>/(√<var>v̂</var> + ε), with running means <var>m</var>, <var>v</var> of <var>g</var> and <var>g</var>²`,
   }[t.optimizer] || "";
   const reg = t.regularization !== "none" && t.regularization_rate > 0;
-  const regTerm = (w) => (t.regularization === "l2" ? t.regularization_rate * w : t.regularization === "l1" ? t.regularization_rate * Math.sign(w) : 0);
   const rows = [];
   const n = t.layers.length;
   for (let l = n; l >= 1 && rows.length < MAX_TERMS; l--) {
@@ -232,7 +223,7 @@ export class TracePanel {
     const ins = this.inputNames(l), names = this.unitNames(l);
     for (let j = 0; j < names.length && rows.length < MAX_TERMS; j++) {
       const i = 0;
-      const w = layer.weights[i][j], g = layer.grad_w[i][j] + (reg ? regTerm(w) : 0), w2 = layer.new_weights[i][j];
+      const w = layer.weights[i][j], g = layer.step_grad_w[i][j], w2 = layer.new_weights[i][j];
       const body = t.optimizer === "sgd"
         ? `${num(w)} − ${num(eta)}·${par(g)} = <b class="new">${num(w2)}</b>`
         : `${num(w)} → <b class="new">${num(w2)}</b>`;

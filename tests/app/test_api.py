@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from nn_core import mnist
+from nn_core.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 
 SEVEN = [[[40, 40], [240, 40], [120, 280]]]
 
@@ -264,7 +265,10 @@ def test_onnx_export_runs_in_onnxruntime_like_our_predictions(client: TestClient
 
 @pytest.mark.parametrize(
     ("activation", "output"),
-    [("sigmoid", "sigmoid"), ("leaky_relu", "softmax"), ("tanh", "linear"), ("relu", "tanh")],
+    [
+        *((h, "sigmoid") for h in HIDDEN_ACTIVATIONS),
+        *(("tanh", o) for o in OUTPUT_ACTIVATIONS if o != "sigmoid"),
+    ],
 )
 def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
     activation: str, output: str
@@ -272,14 +276,19 @@ def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
     import onnxruntime as ort
 
     from app.playground.onnx_export import to_onnx
+    from nn_core.activations import probabilities
     from nn_core.model import Network
 
     net = Network([5, 7, 4], activation=activation, output_activation=output, seed=3, loss="mse")
     x = np.random.default_rng(0).normal(size=(9, 5)).astype(np.float32)
-    session = ort.InferenceSession(to_onnx(net), providers=["CPUExecutionProvider"])
+    cpu = ["CPUExecutionProvider"]
+    session = ort.InferenceSession(to_onnx(net), providers=cpu)
     np.testing.assert_allclose(session.run(None, {"input": x})[0], net.forward(x), atol=1e-5)
-    if output == "sigmoid":
-        cpu = ["CPUExecutionProvider"]
-        norm = ort.InferenceSession(to_onnx(net, normalize=True), providers=cpu)
-        expected = net.forward(x) / net.forward(x).sum(axis=1, keepdims=True)
-        np.testing.assert_allclose(norm.run(None, {"input": x})[0], expected, atol=1e-5)
+    probs = ort.InferenceSession(to_onnx(net, normalize=True), providers=cpu)
+    expected = probabilities(net.forward(x).astype(np.float64), net.layers[-1].activation)
+    np.testing.assert_allclose(probs.run(None, {"input": x})[0], expected, atol=1e-5)
+    if output in ("tanh", "linear"):  # no output above zero: uniform, as nn_core says
+        net.weights[-1][...] = 0.0
+        net.biases[-1][...] = -5.0
+        probs = ort.InferenceSession(to_onnx(net, normalize=True), providers=cpu)
+        np.testing.assert_allclose(probs.run(None, {"input": x})[0], 0.25, atol=1e-6)

@@ -123,7 +123,20 @@ def test_trace_is_one_samples_passes_and_changes_nothing(client: TestClient) -> 
             np.testing.assert_allclose(layer["grad_b"], layer["delta"])
             # the SGD step on this sample alone
             np.testing.assert_allclose(layer["new_weights"], w - 0.3 * np.array(layer["grad_w"]))
-            a_prev = np.array(layer["a"])
+            # delta's two factors, sent so the page prints them: f'(z) (tanh: 1 - a^2) and
+            # the back-propagated sum
+            a = np.array(layer["a"])
+            np.testing.assert_allclose(
+                layer["delta"], np.multiply(layer["slope"], layer["upstream"])
+            )
+            a_prev = a
+        hidden = t["layers"][:-1]
+        for layer, upper in zip(hidden, t["layers"][1:], strict=True):
+            np.testing.assert_allclose(layer["slope"], 1 - np.square(layer["a"]), rtol=1e-12)
+            w_up = np.array(upper["weights"])
+            np.testing.assert_allclose(layer["upstream"], w_up @ np.array(upper["delta"]))
+            assert layer["slope_formula"] == "1 − a²"
+        assert t["layers"][-1]["slope_formula"] == "a(1 − a)"  # the sigmoid output
         assert t["output"] == t["layers"][-1]["a"]
         assert t["loss_after"] < t["loss"]
         # tracing changed nothing: the same weights in the next frame
@@ -182,6 +195,11 @@ def test_vanishing_preset_reports_vanishing_gradients() -> None:
     assert len(layers) == 7
     assert layers[0]["grad_norm"] < 1e-2 * layers[-1]["grad_norm"]
     assert health["verdict"].startswith("vanishing gradients: layer 1 gets 10⁻")
+    assert health["code"] == "vanishing"
+    share = layers[0]["grad_norm"] / layers[-1]["grad_norm"]
+    assert health["figures"]["share"] == pytest.approx(share, rel=1e-4)
+    # sigmoid units can saturate and cannot die: the page shows only the one count
+    assert all(h["saturating"] and not h["rectifier"] for h in layers)
 
 
 def test_dead_relu_preset_reports_a_dead_unit() -> None:
@@ -191,6 +209,8 @@ def test_dead_relu_preset_reports_a_dead_unit() -> None:
     assert isinstance(health, dict)
     assert health["layers"][0]["dead"] >= 1 and health["dead_units"][0][0] == 0
     assert health["verdict"].startswith("dead ReLUs")
+    assert health["code"] == "dead" and health["figures"]["dead"] == health["layers"][0]["dead"]
+    assert health["layers"][0]["rectifier"] and not health["layers"][0]["saturating"]
     # dead by definition: z <= 0 on all 250 training points
     layer = health["dead_units"][0]
     net, x = run.network, run.trainer.x_train

@@ -1,21 +1,16 @@
-"""The visible backward pass: traces, gradient checks, health and saliency, each checked
+"""The visible backward pass: traces, gradient checks and saliency, each checked
 against finite differences or against its definition."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
 
 from nn_core.activations import ACTIVATIONS
 from nn_core.backprop import as_float64, passes, saliency, trace
-from nn_core.datasets import make_dataset
 from nn_core.gradcheck import check_gradient
-from nn_core.health import health, saturated_mask, verdict
 from nn_core.model import Network
-from nn_core.optimizers import SGD, Adam, get_optimizer
-from nn_core.training import Trainer
+from nn_core.optimizers import SGD, Adam
 from tests.core.test_gradients import COMBOS, _targets
 
 
@@ -79,6 +74,42 @@ def test_trace_obeys_the_backprop_identities(hidden: str, output: str, loss: str
 
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
+def test_trace_gives_both_factors_of_each_delta(hidden: str, output: str, loss: str) -> None:
+    """slope is f'(z) by finite differences; upstream is the sum over the units above of
+    w_jk delta_k, and dL/dy_hat (by finite differences of the loss) at the output."""
+    net, x, y = _net(hidden, output, loss)
+    t = trace(net, x[3], y[3])
+    for li, layer in enumerate(t.layers):
+        act = ACTIVATIONS[net.hidden_activations[li] if li < 2 else net.output_activation]
+        if layer.slope is None:
+            assert not act.hidden  # softmax: its delta comes from the loss, not a slope
+            continue
+        kink = act.rectifier and np.any(np.abs(layer.z) < 1e-5)
+        if not kink:
+            fd = _fd_derivative(act.name, layer.z[None])[0]
+            np.testing.assert_allclose(layer.slope, fd, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(layer.delta, layer.slope * layer.upstream, rtol=1e-9, atol=1e-12)
+    for li, layer in enumerate(t.layers[:-1]):
+        upper = t.layers[li + 1]
+        by_hand = [sum(upper.weights[j, k] * upper.delta[k] for k in range(len(upper.delta)))
+                   for j in range(len(layer.z))]  # fmt: skip
+        np.testing.assert_allclose(layer.upstream, by_hand, rtol=1e-12, atol=1e-15)
+    assert t.fused == ((output, loss) in (("sigmoid", "bce"), ("softmax", "cross_entropy")))
+    if t.fused:  # the output's delta is prediction minus target
+        np.testing.assert_allclose(t.layers[-1].delta, t.output - t.target, rtol=1e-12)
+    if loss in ("mse", "quadratic"):  # these losses read a alone: dL/da by differences
+        out, h = t.layers[-1].a, 1e-6
+        target = t.target.reshape(1, -1)
+        fn = net.loss_fn
+        for k in range(len(out)):
+            up, down = out.copy(), out.copy()
+            up[k] += h
+            down[k] -= h
+            fd = fn.value(up[None], up[None], target) - fn.value(down[None], down[None], target)
+            assert t.layers[-1].upstream[k] == pytest.approx(fd / (2 * h), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss: str) -> None:
     net, x, y = _net(hidden, output, loss)
     xs, ys = x[4:5], y[4:5]
@@ -104,6 +135,7 @@ def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
     t = trace(net, x[0], y[0], SGD(0.5))
     np.testing.assert_array_equal(net.flat_parameters, before)  # nothing changed
     for layer, w in zip(t.layers, net.weights, strict=True):
+        np.testing.assert_allclose(layer.step_grad_w, layer.grad_w + 0.01 * w, rtol=1e-12)
         np.testing.assert_allclose(
             layer.new_weights, w - 0.5 * (layer.grad_w + 0.01 * w), rtol=1e-12
         )
@@ -171,106 +203,6 @@ def test_check_gradient_refuses_parameters_that_do_not_exist() -> None:
         check_gradient(net, x, y, 0, "weight", 3, 0)
     with pytest.raises(ValueError, match="^j"):
         check_gradient(net, x, y, 0, "bias", 0, 4)
-
-
-# ------------------------------------------------------------------ health
-def _train_health(
-    net: Network, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, opt: str = "sgd"
-) -> tuple[Trainer, object]:
-    trainer = Trainer(net, get_optimizer(opt, lr), x, y, batch_size=10, track_updates=True)
-    trainer.fit(epochs)
-    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
-    return trainer, health(net, x, y, ws)
-
-
-def test_health_matches_its_definitions() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("xor", 200, 0.0, rng)
-    net = Network(
-        [2, 6, 5, 1],
-        activation=["relu", "tanh"],
-        output_activation="sigmoid",
-        seed=2,
-        regularization="l2",
-        regularization_rate=0.01,
-    )
-    trainer, h = _train_health(net, x, y.reshape(-1, 1), 5, 0.3)
-    _, grad_w, _ = net.loss_and_grads(x, y.reshape(-1, 1))
-    for li, layer in enumerate(h.layers):  # type: ignore[attr-defined]
-        total = grad_w[li] + 0.01 * net.weights[li]
-        assert layer.grad_norm == pytest.approx(float(np.linalg.norm(total)), rel=1e-4)
-        assert layer.weight_norm == pytest.approx(float(np.linalg.norm(net.weights[li])), rel=1e-6)
-        assert layer.units == net.sizes[li + 1]
-    # the last step, done by hand: one more epoch, parameters before and after its last batch
-    z1 = x @ net.weights[0] + net.biases[0]
-    assert h.layers[0].dead == int(np.all(z1 <= 0, axis=0).sum())  # type: ignore[attr-defined]
-    a2 = np.tanh(np.maximum(z1, 0) @ net.weights[1] + net.biases[1])
-    assert h.layers[1].saturated == int(((np.abs(a2) > 0.99).mean(axis=0) > 0.99).sum())  # type: ignore[attr-defined]
-
-
-def test_update_ratio_is_the_last_steps_relative_change() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("circle", 100, 0.0, rng)
-    net = Network([2, 4, 1], activation="tanh", seed=0)
-    trainer = Trainer(net, SGD(0.1), x, y.reshape(-1, 1), batch_size=None, track_updates=True)
-    trainer.fit(3)
-    before = [w.copy() for w in net.weights]
-    trainer.step()  # full batch: one step per epoch
-    ws, _ = net.split(trainer.last_update)  # type: ignore[arg-type]
-    h = health(net, x, y.reshape(-1, 1), ws)
-    for li, layer in enumerate(h.layers):
-        expected = np.linalg.norm(net.weights[li] - before[li]) / np.linalg.norm(net.weights[li])
-        assert layer.update_ratio == pytest.approx(float(expected), rel=1e-4)
-
-
-def test_vanishing_preset_is_diagnosed() -> None:
-    """Six sigmoid layers of 8: the first layer gets a tiny share of the output's gradient."""
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("circle", 250, 0.0, rng)
-    net = Network([2, 8, 8, 8, 8, 8, 8, 1], activation="sigmoid", init="xavier", seed=0)
-    _, h = _train_health(net, x, y.reshape(-1, 1), 3, 0.03)
-    layers = h.layers  # type: ignore[attr-defined]
-    assert layers[0].grad_norm < 1e-3 * layers[-1].grad_norm
-    assert h.verdict.startswith("vanishing gradients: layer 1 gets 10⁻")  # type: ignore[attr-defined]
-
-
-def test_a_relu_pushed_below_zero_everywhere_is_dead() -> None:
-    rng = np.random.default_rng(0)
-    x, y = make_dataset("xor", 200, 0.0, rng)
-    net = Network([2, 3, 1], activation="relu", seed=0)
-    net.weights[0][:, 1] = 0.0
-    net.biases[0][1] = -1.0  # z = -1 on every point
-    h = health(net, x, y.reshape(-1, 1))
-    assert h.layers[0].dead == 1
-    assert h.dead_units == [(0, 1)]
-    assert h.verdict.startswith("dead ReLUs: 1 of 3 units")
-    assert math.isnan(h.layers[0].update_ratio)  # no step taken yet
-    # and its incoming weights get exactly no gradient
-    assert np.all(h.grad_w[0][:, 1] == 0) and h.grad_b[0][1] == 0
-
-
-def test_verdict_speaks_of_each_problem() -> None:
-    from nn_core.health import LayerHealth
-
-    def layer(g: float, r: float = 1e-3, dead: int = 0, sat: int = 0) -> LayerHealth:
-        return LayerHealth(g, 1.0, r, dead, sat, 4, "relu" if dead else "tanh")
-
-    assert verdict([layer(math.nan), layer(1)]).startswith("diverged")
-    assert verdict([layer(5e3), layer(1)]).startswith("exploding")
-    assert verdict([layer(1, dead=2), layer(1)]).startswith("dead ReLUs: 2 of 4")
-    assert "10⁻⁵" in verdict([layer(1e-5), layer(1.0)])
-    assert verdict([layer(1, sat=3), layer(1)]).startswith("saturation")
-    assert verdict([layer(1, r=0.5), layer(1, r=0.5)]).startswith("steps too large")
-    assert verdict([layer(1, r=1e-7), layer(1, r=1e-7)]).startswith("steps too small")
-    assert verdict([layer(1), layer(1)]).startswith("healthy")
-
-
-def test_saturation_is_within_one_percent_on_ninety_nine_percent() -> None:
-    a = np.full((100, 3), 0.995)
-    a[:2, 1] = 0.5  # 98 % near the asymptote: not saturated
-    a[:1, 2] = 0.5  # 99 %: not over 99 %
-    assert saturated_mask("sigmoid", a).tolist() == [True, False, False]
-    assert saturated_mask("relu", a).tolist() == [False, False, False]
 
 
 # ---------------------------------------------------------------- saliency

@@ -105,3 +105,37 @@ def test_fashion_mnist_loads_from_debian_package() -> None:
     d = mnist.load_fashion()
     assert d.x_train.shape == (60000, 28, 28) and d.x_test.shape == (10000, 28, 28)
     assert np.bincount(d.y_test).tolist() == [1000] * 10
+
+
+def _fashion_folder(root: Path) -> Path:
+    rng = np.random.default_rng(2)
+    root.mkdir()
+    for name, arr in zip(
+        mnist.FILES,
+        [
+            rng.integers(0, 256, (12, 28, 28)),
+            rng.integers(0, 10, 12),
+            rng.integers(0, 256, (4, 28, 28)),
+            rng.integers(0, 10, 4),
+        ],
+        strict=True,
+    ):
+        (root / name).write_bytes(_idx(arr))
+    return root
+
+
+def test_fashion_mnist_is_read_from_the_folder_given_or_named_by_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _fashion_folder(tmp_path / "fashion")
+    d = mnist.load_fashion(folder)
+    assert d.source == "fashion" and d.x_train.shape == (12, 28, 28) and len(d.y_test) == 4
+    monkeypatch.delenv(mnist.FASHION_ENV, raising=False)
+    assert (
+        mnist.fashion_dir() == mnist.DEBIAN_FASHION_DIR == Path("/usr/share/datasets/fashion-mnist")
+    )
+    monkeypatch.setenv(mnist.FASHION_ENV, str(folder))
+    assert mnist.fashion_dir() == folder and mnist.fashion_available()
+    assert mnist.load_fashion().x_test.shape == (4, 28, 28)
+    monkeypatch.setenv(mnist.FASHION_ENV, str(tmp_path / "nowhere"))
+    assert not mnist.fashion_available()
