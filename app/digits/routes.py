@@ -15,8 +15,8 @@ from app.digits.predict import predict
 from app.digits.session import MnistSession
 from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
 from app.digits.training import ARCHITECTURES
+from app.onnx_export import to_onnx
 from app.pages import templates
-from app.playground.onnx_export import to_onnx
 from app.session.host import serve_session
 from app.state import AppState
 from nn_core.mnist import fashion_available

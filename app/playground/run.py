@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from app.playground.onnx_export import to_onnx
+from app.onnx_export import to_onnx
 from app.playground.schema import TrainConfig
 from app.playground.script import export_script
 from app.playground.views import BackpropViews

@@ -275,7 +275,7 @@ def test_onnx_matches_every_activation_and_normalised_sigmoid_outputs(
 ) -> None:
     import onnxruntime as ort
 
-    from app.playground.onnx_export import to_onnx
+    from app.onnx_export import to_onnx
     from nn_core.activations import probabilities
     from nn_core.model import Network
 
