@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
-from app.digits.inputs import ImageError, PredictRequest, explain, is_tiny, to_input
+from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny, to_input
 from app.digits.predict import predict
 from app.digits.session import MnistSession
 from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
@@ -19,6 +19,7 @@ from app.pages import templates
 from app.playground.onnx_export import to_onnx
 from app.session.host import serve_session
 from app.state import AppState
+from app.validation import explain_error
 from nn_core.mnist import fashion_available
 from nn_core.model import ModelFileError
 
@@ -55,7 +56,8 @@ async def predict_digit(request: Request) -> Any:
     try:
         req = PredictRequest.model_validate(raw)
     except ValidationError as exc:
-        return error(422, *explain(exc))
+        field, message = explain_error(exc, hints=HINTS, limits=LIMITS, whole="body", known="field")
+        return error(422, field, message)
     except RecursionError:
         return error(422, "body", "is nested too deeply")
     model = await load_model(state, req.model or DEFAULT_MODEL, "model")
