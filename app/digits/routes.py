@@ -14,12 +14,12 @@ from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny
 from app.digits.predict import predict
 from app.digits.session import MnistSession
 from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
-from app.digits.training import ARCHITECTURES
+from app.digits.training import ARCHITECTURES, MnistConfig
 from app.pages import templates
 from app.playground.onnx_export import to_onnx
 from app.session.host import serve_session
 from app.state import AppState
-from app.validation import explain_error
+from app.validation import NAME_LENGTH, explain_error
 from nn_core.mnist import fashion_available
 from nn_core.model import ModelFileError
 
@@ -116,7 +116,14 @@ async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
 @router.get("/digits", response_class=HTMLResponse, include_in_schema=False)
 async def digits_page(request: Request) -> HTMLResponse:
     """Draw a digit; train your own MNIST model."""
-    context = {"page": "digits", "architectures": ARCHITECTURES, "fashion": fashion_available()}
+    context = {
+        "page": "digits",
+        "architectures": ARCHITECTURES,
+        "fashion": fashion_available(),
+        # the training form's ranges and defaults, from the config the socket validates
+        "mnist": MnistConfig.model_json_schema()["properties"],
+        "name_length": NAME_LENGTH,
+    }
     return templates.TemplateResponse(request, "digits.html", context)
 
 
