@@ -77,8 +77,6 @@ class Settings(BaseSettings):
     light_frames_from: int = 4
     #: Most boundary frames per second per session.
     max_fps: float = 30.0
-    #: Largest MNIST training run from the page, in epochs.
-    max_mnist_epochs: int = 100
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

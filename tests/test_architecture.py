@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,49 @@ def test_no_module_passes_400_lines(pattern: str) -> None:
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     }
     assert not long, f"split these by responsibility: {long}"
+
+
+def test_the_page_copies_no_server_limit() -> None:
+    """Limits live in ``app/validation.py`` (and the configs built from it): the scripts
+    read them from ``/api/options``, the templates from the config's schema, so neither
+    types one out. A copy is how a control drifts from what the server accepts."""
+    from app.digits.inputs import LIMITS as PREDICT_LIMITS
+    from app.digits.training import MnistConfig
+    from app.validation import LIMITS
+
+    mnist_batch = MnistConfig.model_json_schema()["properties"]["batch_size"]["maximum"]
+    numbers = {
+        int(LIMITS["neurons"][1]),
+        int(LIMITS["neurons"][1]) - 1,
+        int(LIMITS["points"][1]),
+        int(LIMITS["points"][1]) - 1,
+        int(LIMITS["max_epochs"][1]),
+        int(LIMITS["seed"][1]),
+        int(PREDICT_LIMITS["width"][1]),
+        int(mnist_batch),
+    }
+    smallest_rate = f"{LIMITS['learning_rate'][0]:f}".rstrip("0")  # "0.000001"
+    copied = re.compile(
+        "|".join(
+            [
+                r"\b(" + "|".join(map(str, sorted(numbers))) + r")\b",
+                re.escape(smallest_rate),
+                rf"length\s*[<>]=?\s*{int(LIMITS['hidden_layers'][1])}\b",
+            ]
+        )
+    )
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()[:80]}"
+        for p in sorted([*ROOT.glob("static/js/*.js"), *ROOT.glob("templates/*.html")])
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if copied.search(line)
+    ]
+    assert not found, "derive these from /api/options or the config's schema:\n" + "\n".join(found)
+    # no control's range is typed into a template: the page or the schema fills it in
+    literal = re.compile(r'\b(min|max|maxlength)="-?[\d.]')
+    typed = [
+        f"{p.relative_to(ROOT)}: {m.group(0)}"
+        for p in ROOT.glob("templates/*.html")
+        for m in literal.finditer(p.read_text())
+    ]
+    assert not typed

@@ -10,13 +10,19 @@ from typing import Annotated
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.validation import NAME_LENGTH, number
 from nn_core.images import normalize_image, strokes_to_mnist
 
 MAX_SIDE = 1024
 MAX_IMAGE_CHARS = 3_000_000  # base64 characters of a data URL
 MAX_POINTS = 20_000
+MAX_STROKES = 200
+PIXELS = 784  # a 28 x 28 image, row-major
+
+#: The ranges of the request's numbers (what :func:`app.validation.explain` quotes).
+LIMITS: dict[str, tuple[float, float]] = {"width": (1, 4096), "height": (1, 4096)}
 
 Coord = Annotated[float, Field(ge=-1e5, le=1e5, allow_inf_nan=False)]
 Pixel = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -27,18 +33,18 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pixels: Annotated[list[Pixel], Field(min_length=784, max_length=784)] | None = None
+    pixels: Annotated[list[Pixel], Field(min_length=PIXELS, max_length=PIXELS)] | None = None
     image: Annotated[str, Field(max_length=MAX_IMAGE_CHARS)] | None = None
     strokes: (
         Annotated[
             list[Annotated[list[tuple[Coord, Coord]], Field(max_length=MAX_POINTS)]],
-            Field(min_length=1, max_length=200),
+            Field(min_length=1, max_length=MAX_STROKES),
         ]
         | None
     ) = None
-    width: Annotated[int, Field(ge=1, le=4096)] | None = None
-    height: Annotated[int, Field(ge=1, le=4096)] | None = None
-    model: Annotated[str, Field(max_length=40)] | None = None
+    width: number("width", int, LIMITS) | None = None  # type: ignore[valid-type]
+    height: number("height", int, LIMITS) | None = None  # type: ignore[valid-type]
+    model: Annotated[str, Field(max_length=NAME_LENGTH)] | None = None
     #: Also return the gradient of the predicted class's output for each input pixel.
     saliency: bool = False
 
@@ -52,28 +58,13 @@ class PredictRequest(BaseModel):
         return self
 
 
-def explain(exc: ValidationError) -> tuple[str, str]:
-    """``(field, message)`` for the first problem in a predict request."""
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-    field = loc[0] if loc else "body"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    hints = {
-        "pixels": "must be 784 numbers between 0 and 1 (a 28x28 image, row-major)",
-        "strokes": "must be 1-200 strokes of [x, y] points (numbers), with width and height",
-        "image": f"must be a data:image/png;base64 URL under {MAX_IMAGE_CHARS} characters",
-        "width": "must be an integer between 1 and 4096",
-        "height": "must be an integer between 1 and 4096",
-        "model": "must be a model name of at most 40 characters",
-    }
-    if err["type"] == "extra_forbidden":
-        if not field.strip() or len(field) > 40:
-            return "body", f"has an unknown field {field[:40]!r}"
-        return field, "is not a known field"
-    if err["type"] == "value_error":
-        head, _, rest = msg.partition(": ")
-        return (head, rest) if rest and " " not in head else ("body", msg)
-    return field, hints.get(field, msg)
+#: What :func:`app.validation.explain` says about a predict request's fields.
+HINTS = {
+    "pixels": f"must be {PIXELS} numbers between 0 and 1 (a 28x28 image, row-major)",
+    "strokes": f"must be 1-{MAX_STROKES} strokes of [x, y] points (numbers), with width and height",
+    "image": f"must be a data:image/png;base64 URL under {MAX_IMAGE_CHARS} characters",
+    "model": f"must be a model name of at most {NAME_LENGTH} characters",
+}
 
 
 class ImageError(ValueError):

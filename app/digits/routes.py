@@ -10,15 +10,16 @@ from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
-from app.digits.inputs import ImageError, PredictRequest, explain, is_tiny, to_input
+from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny, to_input
 from app.digits.predict import predict
 from app.digits.session import MnistSession
 from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
-from app.digits.training import ARCHITECTURES
+from app.digits.training import ARCHITECTURES, MnistConfig
 from app.onnx_export import to_onnx
 from app.pages import templates
 from app.session.host import serve_session
 from app.state import AppState
+from app.validation import NAME_LENGTH, explain_error
 from nn_core.mnist import fashion_available
 from nn_core.model import ModelFileError
 
@@ -55,7 +56,8 @@ async def predict_digit(request: Request) -> Any:
     try:
         req = PredictRequest.model_validate(raw)
     except ValidationError as exc:
-        return error(422, *explain(exc))
+        field, message = explain_error(exc, hints=HINTS, limits=LIMITS, whole="body", known="field")
+        return error(422, field, message)
     except RecursionError:
         return error(422, "body", "is nested too deeply")
     model = await load_model(state, req.model or DEFAULT_MODEL, "model")
@@ -114,7 +116,14 @@ async def download_onnx(name: str, request: Request) -> Response | JSONResponse:
 @router.get("/digits", response_class=HTMLResponse, include_in_schema=False)
 async def digits_page(request: Request) -> HTMLResponse:
     """Draw a digit; train your own MNIST model."""
-    context = {"page": "digits", "architectures": ARCHITECTURES, "fashion": fashion_available()}
+    context = {
+        "page": "digits",
+        "architectures": ARCHITECTURES,
+        "fashion": fashion_available(),
+        # the training form's ranges and defaults, from the config the socket validates
+        "mnist": MnistConfig.model_json_schema()["properties"],
+        "name_length": NAME_LENGTH,
+    }
     return templates.TemplateResponse(request, "digits.html", context)
 
 

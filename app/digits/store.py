@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.validation import NAME_PATTERN, NAME_RULE
 from nn_core import mnist
 from nn_core.model import ModelFileError, Network
 from nn_core.novelty import NoveltyCheck
@@ -19,7 +20,7 @@ from nn_core.novelty import NoveltyCheck
 #: The model that ships in the package (``backprop-lab train-mnist`` makes it).
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 DEFAULT_MODEL = "mnist-mlp"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+NAME = re.compile(NAME_PATTERN)
 MAX_MODEL_BYTES = 50_000_000
 
 
@@ -29,9 +30,7 @@ class ModelNotFound(KeyError):
 
 def check_name(name: str) -> str:
     if not NAME.fullmatch(name):
-        raise ValueError(
-            "model name must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
-        )
+        raise ValueError(f"model name {NAME_RULE}")
     return name
 
 

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from app.digits.store import ModelStore
 from app.session.run import TrainerRun
-from app.validation import Strict
+from app.validation import Strict, number
 from nn_core import mnist
 from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
@@ -88,12 +88,12 @@ class MnistConfig(Strict):
     init: Literal["he", "xavier", "normal"] = "he"
     init_scale: Annotated[float, Field(gt=0, le=1)] | None = None
     optimizer: Literal["sgd", "momentum", "adam"] = "adam"
-    learning_rate: Annotated[float, Field(ge=1e-6, le=10, strict=True, allow_inf_nan=False)] = 0.001
+    learning_rate: number("learning_rate") = 0.001  # type: ignore[valid-type]
     batch_size: Annotated[int, Field(ge=1, le=60000, strict=True)] = 128
-    regularization_rate: Annotated[float, Field(ge=0, le=10, strict=True)] = 0.0
-    epochs: Annotated[int, Field(ge=1, le=100, strict=True)] = 10
+    regularization_rate: number("regularization_rate") = 0.0  # type: ignore[valid-type]
+    epochs: number("epochs", int) = 10  # type: ignore[valid-type]
     augment: bool = False
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)] = 0
+    seed: number("seed", int) = 0  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _fits(self) -> MnistConfig:

@@ -11,12 +11,15 @@ from fastapi.responses import HTMLResponse
 
 from app.pages import templates
 from app.playground.presets import PRESETS
+from app.playground.schema import TrainConfig
 from app.playground.session import PlaygroundSession
 from app.session.host import serve_session
 from app.validation import LIMITS
 from nn_core.activations import HIDDEN_ACTIVATIONS
+from nn_core.boundary import grid_points, quantize
 from nn_core.datasets import DATASETS, make_dataset
-from nn_core.features import FEATURE_LABELS
+from nn_core.features import FEATURE_LABELS, FEATURES, transform
+from nn_core.losses import LOSSES
 from nn_core.optimizers import OPTIMIZERS
 
 router = APIRouter()
@@ -36,8 +39,11 @@ async def train_socket(websocket: WebSocket) -> None:
 
 @router.get("/api/options")
 async def options() -> dict[str, Any]:
-    """What the playground offers: data sets, activations, optimizers, limits, presets."""
+    """What the playground offers: the run config's JSON schema (every control's type,
+    default, range and choices), data sets, activations, optimizers, which output each loss
+    needs, limits and presets."""
     return {
+        "schema": config_schema(),
         "datasets": {
             k: {"problem": v.problem, "multiclass": v.multiclass, "description": v.description}
             for k, v in DATASETS.items()
@@ -45,10 +51,18 @@ async def options() -> dict[str, Any]:
         "features": FEATURE_LABELS,
         "activations": list(HIDDEN_ACTIVATIONS),
         "optimizers": list(OPTIMIZERS),
+        "losses": {name: {"requires": list(loss.requires)} for name, loss in LOSSES.items()},
         "limits": LIMITS,
         "presets": PRESETS,
         "samples": dataset_samples(),
+        "feature_maps": feature_maps(),
     }
+
+
+@lru_cache(maxsize=1)
+def config_schema() -> dict[str, Any]:
+    """:class:`TrainConfig` as JSON schema, the page's one source for its controls."""
+    return TrainConfig.model_json_schema()
 
 
 @lru_cache(maxsize=1)
@@ -59,3 +73,12 @@ def dataset_samples() -> dict[str, Any]:
         x, y = make_dataset(name, 120, 0.0, np.random.default_rng(0), 3)
         out[name] = np.round(np.c_[x, y], 2).tolist()
     return out
+
+
+@lru_cache(maxsize=1)
+def feature_maps(side: int = 16) -> dict[str, list[int]]:
+    """Each feature over the plane, ``side`` x ``side`` (rows follow x2 upwards), scaled to
+    its largest magnitude and quantised to 0..255: the diagram's previews of unused inputs."""
+    x = transform(grid_points(side), list(FEATURES), np.float64)
+    scaled = x / np.maximum(np.abs(x).max(axis=0), 1e-9)
+    return {name: quantize(scaled[:, j], -1.0, 1.0).tolist() for j, name in enumerate(FEATURES)}

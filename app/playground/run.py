@@ -19,7 +19,7 @@ from app.validation import LIMITS, BadRequest
 from app.wire import encode_frame
 from nn_core.backprop import regularization_grads
 from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
-from nn_core.datasets import make_dataset, train_test_split
+from nn_core.datasets import EXTENT, make_dataset, train_test_split
 from nn_core.features import transform
 from nn_core.health import health
 from nn_core.losses import compatible
@@ -183,7 +183,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             input_name="features",
             output_name="output",
             doc=f"Backprop Lab playground network. Input: the features {features} of each "
-            f"point (x1, x2 in -6..6), in that order; output: {self.network.output_activation}.",
+            f"point (x1, x2 in {-EXTENT:g}..{EXTENT:g}), in that order; output: "
+            f"{self.network.output_activation}.",
         )
         return {
             "npz": buf.getvalue(),

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from app.session.requests import make_parser
-from app.validation import Strict, number
+from app.validation import LIMITS, Strict, number
 from nn_core.activations import HIDDEN_ACTIVATIONS
 from nn_core.datasets import DATASETS
 from nn_core.features import FEATURES
 from nn_core.initializers import INITIALIZERS
+from nn_core.losses import LOSSES
 from nn_core.optimizers import OPTIMIZERS
 from nn_core.regularization import REGULARIZERS
 
@@ -22,12 +23,13 @@ Activation = Literal[HIDDEN_ACTIVATIONS]  # type: ignore[valid-type]
 Feature = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
 Optimizer = Literal[tuple(OPTIMIZERS)]  # type: ignore[valid-type]
 Regularization = Literal[tuple(REGULARIZERS)]  # type: ignore[valid-type]
-Neurons = Annotated[int, Field(ge=1, le=64, strict=True)]
-Point = tuple[
-    Annotated[float, Field(ge=-6, le=6, allow_inf_nan=False)],
-    Annotated[float, Field(ge=-6, le=6, allow_inf_nan=False)],
-    Annotated[float, Field(ge=-1, le=5, allow_inf_nan=False)],
-]
+Loss = Literal[("auto", *LOSSES)]  # type: ignore[valid-type]
+Neurons = number("neurons", int)
+Coordinate = number("coordinate")
+Label = number("label")
+Point = tuple[Coordinate, Coordinate, Label]  # type: ignore[valid-type]
+MAX_HIDDEN = int(LIMITS["hidden_layers"][1])
+MIN_POINTS, MAX_POINTS = (int(n) for n in LIMITS["points"])
 
 
 class TrainConfig(Strict):
@@ -37,11 +39,11 @@ class TrainConfig(Strict):
     n_samples: number("n_samples", int) = 500  # type: ignore[valid-type]
     noise: number("noise") = 0.0  # type: ignore[valid-type]
     train_ratio: number("train_ratio") = 0.5  # type: ignore[valid-type]
-    features: Annotated[list[Feature], Field(min_length=1, max_length=7)] = ["x1", "x2"]  # type: ignore[valid-type]
-    hidden_layers: Annotated[list[Neurons], Field(max_length=8)] = [4, 2]
-    activation: Activation | Annotated[list[Activation], Field(max_length=8)] = "tanh"
+    features: Annotated[list[Feature], Field(min_length=1, max_length=len(FEATURES))] = ["x1", "x2"]  # type: ignore[valid-type]
+    hidden_layers: Annotated[list[Neurons], Field(max_length=MAX_HIDDEN)] = [4, 2]  # type: ignore[valid-type]
+    activation: Activation | Annotated[list[Activation], Field(max_length=MAX_HIDDEN)] = "tanh"
     problem: Literal["classification", "regression"] | None = None
-    loss: Literal["auto", "bce", "cross_entropy", "mse", "quadratic"] = "auto"
+    loss: Loss = "auto"
     learning_rate: number("learning_rate") = 0.03  # type: ignore[valid-type]
     init: Literal[tuple(INITIALIZERS)] = "xavier"  # type: ignore[valid-type]
     optimizer: Optimizer = "sgd"  # type: ignore[valid-type]
@@ -54,14 +56,14 @@ class TrainConfig(Strict):
     max_epochs: number("max_epochs", int) | None = None  # type: ignore[valid-type]
     #: Epochs per second to train at, so a class can watch (0: as fast as possible).
     speed: number("speed") = 0  # type: ignore[valid-type]
-    points: Annotated[list[Point], Field(max_length=5000)] = []
+    points: Annotated[list[Point], Field(max_length=MAX_POINTS)] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         if isinstance(self.activation, list) and len(self.activation) != len(self.hidden_layers):
             raise ValueError("activation: give one name per hidden layer")
-        if self.dataset == "custom" and len(self.points) < 2:
-            raise ValueError("points: a custom data set needs at least 2 points")
+        if self.dataset == "custom" and len(self.points) < MIN_POINTS:
+            raise ValueError(f"points: a custom data set needs at least {MIN_POINTS} points")
         return self
 
     def resolved_problem(self) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
-from app.validation import REQUEST_TYPES, BadRequest, Strict, explain, number
+from app.validation import NAME_PATTERN, REQUEST_TYPES, BadRequest, Strict, explain_error, number
 
 
 class SetRequest(Strict):
@@ -39,9 +39,6 @@ class ControlRequest(Strict):
     type: Literal["pause", "resume", "step", "reset", "export"]
 
 
-_Index = Annotated[int, Field(ge=0, le=63, strict=True)]
-
-
 class EditRequest(Strict):
     """Set one weight ``w[layer][i, j]`` or bias ``b[layer][j]`` (layer 0 is the first
     hidden layer's incoming weights)."""
@@ -49,8 +46,8 @@ class EditRequest(Strict):
     type: Literal["edit"]
     layer: number("layer", int)  # type: ignore[valid-type]
     kind: Literal["weight", "bias"]
-    i: _Index | None = None
-    j: _Index
+    i: number("i", int) | None = None  # type: ignore[valid-type]
+    j: number("j", int)  # type: ignore[valid-type]
     value: number("value")  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -74,15 +71,15 @@ class VerifyRequest(Strict):
     type: Literal["verify"]
     layer: number("layer", int)  # type: ignore[valid-type]
     kind: Literal["weight", "bias"]
-    i: _Index = 0
-    j: _Index
+    i: number("i", int) = 0  # type: ignore[valid-type]
+    j: number("j", int)  # type: ignore[valid-type]
 
 
 class SaveRequest(Strict):
     """Save the trained model under ``name`` (the digits page's MNIST runs)."""
 
     type: Literal["save"]
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 Item = Any  # a validated request or a BadRequest
@@ -113,8 +110,7 @@ def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
         try:
             return adapter.validate_python(raw)
         except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            raise BadRequest(*explain(err["loc"], err["type"], err["msg"])) from None
+            raise BadRequest(*explain_error(exc)) from None
         except RecursionError:
             raise BadRequest("message", "is nested too deeply") from None
 

@@ -9,12 +9,14 @@ export class ParamCard {
     this.d = diagram;
     this.param = null;
     this.pinned = false;
+    const [lo, hi] = diagram.values;  // the server's range for an edited value
+    const minus = (v) => String(v).replace("-", "−");
     const el = document.createElement("div");
     el.className = "param-card";
     el.setAttribute("role", "dialog");
     el.hidden = true;
     el.innerHTML = `<p class="card-title"></p><dl></dl>
-      <form class="card-edit" novalidate><label>New value <input type="number" step="any" min="-100" max="100" aria-describedby="card-error"></label>
+      <form class="card-edit" novalidate><label>New value <input type="number" step="any" min="${lo}" max="${hi}" aria-describedby="card-error"></label>
       <button type="submit">Set</button></form>
       <p class="card-error" id="card-error" role="alert"></p>
       <button type="button" class="verify">Verify</button>
@@ -33,8 +35,8 @@ export class ParamCard {
       e.preventDefault();
       const raw = this.input.value.trim();
       const v = Number(raw);
-      if (raw === "" || !Number.isFinite(v) || Math.abs(v) > 100) {
-        this.showError("Type a number between −100 and 100.");
+      if (raw === "" || !Number.isFinite(v) || v < lo || v > hi) {
+        this.showError(`Type a number between ${minus(lo)} and ${minus(hi)}.`);
         return;
       }
       this.input.removeAttribute("aria-invalid");

@@ -5,7 +5,6 @@ export const BLUE = "#0877bd";
 export const CLASS_COLORS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b"];
 // TensorFlow Playground's diverging scale: orange (low / class 0) - white - blue (high / class 1).
 export const DIVERGING = [[0, ORANGE], [0.5, "#f4f4f4"], [1, BLUE]];
-const EXTENT = 6;
 
 function linspace(lo, hi, n) {
   return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
@@ -28,7 +27,9 @@ function classScale(k) {
 }
 
 export class BoundaryChart {
-  constructor(el, { onClick, onPointClick } = {}) {
+  // extent: the plane shown is [-extent, extent]^2 (the server's coordinate range)
+  constructor(el, { extent, onClick, onPointClick }) {
+    this.extent = extent;
     this.onPointClick = onPointClick;
     this.traced = null;
     this.el = el;
@@ -45,8 +46,10 @@ export class BoundaryChart {
   }
 
   layout() {
-    const axis = { range: [-EXTENT, EXTENT], zeroline: false, showgrid: false, ticks: "outside",
-                   tickvals: [-6, -4, -2, 0, 2, 4, 6], fixedrange: true, linecolor: "#c9d1db", mirror: true };
+    const e = this.extent;
+    const tickvals = Array.from({ length: Math.floor(e / 2) * 2 + 1 }, (_, i) => i * 2 - Math.floor(e / 2) * 2);
+    const axis = { range: [-e, e], zeroline: false, showgrid: false, ticks: "outside",
+                   tickvals, fixedrange: true, linecolor: "#c9d1db", mirror: true };
     return {
       margin: { l: 30, r: 8, t: 6, b: 26 }, showlegend: false, dragmode: false,
       xaxis: { ...axis }, yaxis: { ...axis, scaleanchor: "x" },
@@ -85,7 +88,7 @@ export class BoundaryChart {
   }
 
   heatTrace(z) {
-    const ticks = linspace(-EXTENT, EXTENT, this.grid || 2);
+    const ticks = linspace(-this.extent, this.extent, this.grid || 2);
     const multi = this.problem === "classification" && this.nClasses > 2;
     return {
       type: "heatmap", x: ticks, y: ticks, z: z || [[0]], hoverinfo: "skip", showscale: false,
@@ -119,7 +122,7 @@ export class BoundaryChart {
   preview(p) {
     this.previewing = p;
     if (p) {
-      const ticks = linspace(-EXTENT, EXTENT, p.side);
+      const ticks = linspace(-this.extent, this.extent, p.side);
       const z = Array.from({ length: p.side }, (_, r) => Array.from(p.data.subarray(r * p.side, (r + 1) * p.side)));
       if (window.Plotly && this.el.data) {
         Plotly.restyle(this.el, { z: [z], x: [ticks], y: [ticks], colorscale: [DIVERGING], zmin: [0], zmax: [255] }, [0]);
@@ -147,7 +150,7 @@ export class BoundaryChart {
     const xa = full.xaxis, ya = full.yaxis;
     const x = xa.p2l(ev.clientX - rect.left - xa._offset);
     const y = ya.p2l(ev.clientY - rect.top - ya._offset);
-    if (Math.abs(x) <= EXTENT && Math.abs(y) <= EXTENT) this.onClick(x, y);
+    if (Math.abs(x) <= this.extent && Math.abs(y) <= this.extent) this.onClick(x, y);
   }
 
   // A frame arrives: keep only the newest and draw it on the next animation frame.

@@ -21,23 +21,27 @@ export function datasetThumbs(box, options, names, onPick) {
     ctx.fillStyle = "#fafafa";
     ctx.fillRect(0, 0, 48, 48);
     const regression = options.datasets[name].problem === "regression";
+    const scale = 23 / options.limits.coordinate[1];  // the plane fills the 48 px picture
     for (const [x, y, v] of sample) {
       ctx.fillStyle = regression ? (v > 0 ? COLORS[1] : COLORS[0]) : COLORS[v];
-      ctx.fillRect(24 + x * 3.8 - 1, 24 - y * 3.8 - 1, 2.2, 2.2);
+      ctx.fillRect(24 + x * scale - 1, 24 - y * scale - 1, 2.2, 2.2);
     }
   }
 }
 
 // CSV text of x1,x2,label (a header line allowed) -> { points } or { error } in plain words.
-export function parseCsv(text) {
+// limits: the server's (/api/options): how many points a custom set holds, and where.
+export function parseCsv(text, limits) {
+  const [fewest, most] = limits.points;
+  const [lo, hi] = limits.coordinate;
   const points = [];
   for (const [n, line] of text.split(/\r?\n/).entries()) {
     if (!line.trim() || (n === 0 && /[a-z]/i.test(line))) continue;
     const cells = line.split(/[,;\t]/).map(Number);
     if (cells.length < 3 || cells.some((v) => !Number.isFinite(v))) return { error: `CSV line ${n + 1} must be three numbers: x1,x2,label` };
-    if (Math.abs(cells[0]) > 6 || Math.abs(cells[1]) > 6) return { error: `CSV line ${n + 1}: x1 and x2 must be between -6 and 6` };
+    if ([cells[0], cells[1]].some((v) => v < lo || v > hi)) return { error: `CSV line ${n + 1}: x1 and x2 must be between ${lo} and ${hi}` };
     points.push([cells[0], cells[1], cells[2]]);
   }
-  if (points.length < 2 || points.length > 5000) return { error: "CSV points must number between 2 and 5000" };
+  if (points.length < fewest || points.length > most) return { error: `CSV points must number between ${fewest} and ${most}` };
   return { points, regression: points.some((p) => !Number.isInteger(p[2])) };
 }

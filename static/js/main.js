@@ -5,7 +5,12 @@ import { BoundaryChart, LossChart } from "./charts.js";
 import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { CONTROLS, DEFAULTS, State, allowed, bindControls, lossFits, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { buildControls } from "./controls.js";
+import { CONTROLS, State, allowed, bindControls, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { range } from "./schema.js";
+import { DATASET_NAMES, STATE_WORDS } from "./words.js";
+import { Readout } from "./readout.js";
+import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
 import { Announcer, ConnectionLine } from "./connection.js";
 import { datasetThumbs, parseCsv } from "./datasets.js";
@@ -15,19 +20,12 @@ import { TracePanel } from "./trace.js";
 
 const $ = (id) => document.getElementById(id);
 const FIELD_IDS = Object.fromEntries(CONTROLS.map((c) => [c.key, c.id]));
-const NAMES = {
-  circle: "Circle", xor: "Exclusive or", gaussian: "Gaussian", spiral: "Spiral", moons: "Moons",
-  flower: "Flower", blobs: "Blobs (multiclass)", multi_spiral: "Spirals (multiclass)",
-  plane: "Plane (regression)", multi_gaussian: "Bumps (regression)", custom: "Your own points",
-};
 const PARAM_FIELDS = ["layer", "kind", "i", "j", "value"];
-const LOSS_NAMES = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "squared error", quadratic: "½ squared error" };
-const STATE_WORDS = { running: "running", paused: "paused", diverged: "diverged", done: "finished", stopped: "stopped by the server", busy: "refused: the server is full" };
 
-let options;
-const state = new State({});  // the one source of truth for the setup
+let options;                  // /api/options: the server's facts, loaded before anything else
+let state;                    // the one source of truth for the setup (made from the options)
 let accepted = null;          // the setup the server last accepted: the only one in the link
-let running = false;          // what the user asked for: playing or not
+let transport;                // Play/Step/Reset: whether the learner asked the run to play
 let serverState = "paused";
 let exportWanted = null;
 let ready = null;             // the current run's "ready" event
@@ -36,11 +34,12 @@ let linkMessage = "";         // what was wrong with the link, shown once the pa
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 let layerDiedSaid = false;    // the "layer has died" message was shown for this run
 let restored = false;         // the socket came back: say that the run was rebuilt
-const boundary = new BoundaryChart($("boundary"), { onClick: addPoint, onPointClick: tracePoint });
 const losses = new LossChart($("loss-curve"));
 const line = new ConnectionLine($("connection"));
 const voice = new Announcer($("announcer"), losses, [[$("loss-curve"), "Loss curve"], [$("boundary"), "Decision boundary"]]);
-voice.every(5, () => running && serverState === "running");
+voice.every(5, () => transport?.running && serverState === "running");
+let boundary;
+let readout;
 let diagram;
 let tracer;
 let health;
@@ -49,14 +48,6 @@ function setAlert(text, field) {
   $("alert").textContent = text || "";
   document.querySelectorAll("[aria-invalid=true]").forEach((el) => el.removeAttribute("aria-invalid"));
   if (field && FIELD_IDS[field]) $(FIELD_IDS[field])?.setAttribute("aria-invalid", "true");
-}
-
-function setPlaying(on) {
-  if (on !== running) voice.say(on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
-  running = on;
-  const play = $("play");
-  play.setAttribute("aria-label", on ? "Pause" : "Play");
-  play.classList.toggle("running", on);
 }
 
 function label(field) {
@@ -73,7 +64,7 @@ const handlers = {
     if (again) {
       // the run lived in the connection: rebuild it from the link (same setup, same seed)
       restored = true;
-      setPlaying(false);
+      transport.set(false);
     }
     start();
   },
@@ -85,20 +76,14 @@ const handlers = {
     ready = msg;
     layerDiedSaid = false;
     accepted = { ...msg.config };
-    writeHash(accepted);
+    writeHash(accepted, options.schema);
     losses.reset();
-    $("epoch").textContent = "0";
-    $("train-loss").textContent = $("test-loss").textContent = $("accuracy").textContent = "–";
+    readout.reset(msg);
     boundary.setData(msg);
     const hidden = msg.layers.slice(1, -1);
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
     $("activation").value = Array.isArray(msg.config.activation) ? "" : msg.config.activation;
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
-    const multi = msg.n_classes > 2;
-    $("legend-lo").textContent = msg.problem === "regression" ? "−1" : multi ? "" : "class 0";
-    $("legend-hi").textContent = msg.problem === "regression" ? "1" : multi ? "" : "class 1";
-    document.querySelector(".legend").style.visibility = multi ? "hidden" : "visible";
-    $("accuracy").closest("div").style.display = msg.problem === "regression" ? "none" : "";
     const n = msg.layers.length - 1;
     health.reset(Array.from({ length: n }, (_, l) => (l === n - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`)));
     tracer.setNetwork(msg.config.features, msg.layers);
@@ -108,29 +93,15 @@ const handlers = {
       restored = false;
       line.restored();
     }
-    $("loss-name").textContent = LOSS_NAMES[msg.loss] || msg.loss;
-    for (const opt of $("loss").options) opt.disabled = !lossFits(opt.value, msg);
-    $("loss").value = msg.config.loss;
     const act = Array.isArray(msg.config.activation) ? msg.config.activation.join(", ") : msg.config.activation;
     $("network").setAttribute("aria-label", `Network diagram: inputs ${msg.config.features.join(", ")}; ${hidden.length ? `hidden layers of ${hidden.join(", ")} ${act} neurons` : "no hidden layer"}; ${msg.layers.at(-1)} ${msg.output_activation} output${msg.layers.at(-1) > 1 ? "s" : ""}`);
     // your own points: all of them are shown, test points ringed, so none seem to vanish
-    const custom = msg.config.dataset === "custom";
-    if (custom && !$("show-test").checked) { $("show-test").checked = true; boundary.setOptions({ showTest: true }); }
-    $("own-points-note").textContent = custom ? `${msg.train_points.length} of your points train the network (filled); ${msg.test_points.length} are held out to test it (ringed).` : "";
-    // batch size reaches the whole training set (full batch)
-    const batch = $("batch-size");
-    batch.max = String(msg.train_points.length);
-    $("batch-size-value").textContent = Number(batch.value) >= msg.train_points.length ? `${batch.value} (full batch)` : batch.value;
+    if (msg.config.dataset === "custom" && !$("show-test").checked) { $("show-test").checked = true; boundary.setOptions({ showTest: true }); }
     voice.summary();
   },
   progress(msg) {
     losses.add(msg);
-    const n = msg.epochs.length - 1;
-    $("epoch").textContent = String(msg.epochs[n]);
-    const fmt = (v) => (v == null ? "NaN" : v.toFixed(3));
-    $("train-loss").textContent = fmt(msg.train_loss[n]);
-    $("test-loss").textContent = fmt(msg.test_loss[n]);
-    if (msg.accuracy[n] != null) $("accuracy").textContent = `${(100 * msg.accuracy[n]).toFixed(1)}%`;
+    readout.progress(msg);
   },
   frame({ blocks }) {
     boundary.update(blocks);
@@ -153,19 +124,19 @@ const handlers = {
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     if (msg.state === "diverged") {
-      setPlaying(false);
+      transport.set(false);
       setAlert(`Training diverged at epoch ${msg.epoch}: the loss became too large to compute. Lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`);
     } else if (msg.state === "done") {
-      setPlaying(false);
+      transport.set(false);
     } else if (msg.state === "busy") {
       line.full = msg.learners || 0;
-      setPlaying(false);
+      transport.set(false);
     }
   },
   set(msg) {
     setAlert("");
     for (const key of ["learning_rate", "regularization_rate", "batch_size", "speed"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
-    if (accepted) writeHash(accepted);
+    if (accepted) writeHash(accepted, options.schema);
   },
   edited() {
     diagram.showEditError("");
@@ -183,9 +154,9 @@ const handlers = {
     }
     if (msg.field === "index") { $("trace-status").textContent = `That point is not there: ${msg.message}.`; return; }
     if (accepted && msg.field in accepted) state.set(msg.field, accepted[msg.field]); // refused: the state keeps the accepted value
-    if (!ready && msg.field in DEFAULTS) {
+    if (!ready && msg.field in state.defaults) {
       // the server refused a value from the link before any run: use the default and say so
-      state.set(msg.field, DEFAULTS[msg.field]);
+      state.set(msg.field, state.defaults[msg.field]);
       renderControls(state);
       setAlert(`The link's ${spoken(msg.field)} could not be used (${msg.message}); it starts at its default.`, msg.field);
       start(false);
@@ -203,7 +174,7 @@ const handlers = {
 
 function start(clear = true) {
   if (clear) setAlert("");
-  socket.send({ type: "start", config: state.toRunConfig(), paused: !running });
+  socket.send({ type: "start", config: state.toRunConfig(), paused: !transport.running });
 }
 
 function requestTrace(split, index) {
@@ -227,7 +198,7 @@ function gradientLegend() {
 
 // ---------------------------------------------------------------- controls
 function onControl(ctl, value) {
-  const problem = refusal(ctl.key, value, options.limits, label(ctl.key));
+  const problem = refusal(ctl.key, value, options.schema, label(ctl.key));
   if (problem) {
     if (accepted && ctl.key in accepted) state.set(ctl.key, accepted[ctl.key]);
     setAlert(problem, ctl.key);
@@ -258,7 +229,7 @@ function markDataset(changed = false) {
 
 function readCsv(file) {
   file.text().then((text) => {
-    const { points, regression, error } = parseCsv(text);
+    const { points, regression, error } = parseCsv(text, options.limits);
     if (error) return setAlert(error);
     state.points = points;
     state.set("dataset", "custom");
@@ -272,7 +243,8 @@ function readCsv(file) {
 function addPoint(x, y) {
   if (state.get("dataset") !== "custom") return;
   const cls = Number(document.querySelector("input[name=point-class]:checked").value);
-  if (state.points.length >= 5000) return setAlert("Your own data holds at most 5000 points.");
+  const most = options.limits.points[1];
+  if (state.points.length >= most) return setAlert(`Your own data holds at most ${most} points.`);
   state.points.push([+x.toFixed(3), +y.toFixed(3), cls]);
   boundary.setPoints(state.points);
   clearTimeout(addPoint.timer);
@@ -287,26 +259,21 @@ function loadSetup(raw, unknown = []) {
   markDataset();
   if (raw.problem && !rejected.includes("problem")) { state.set("problem", raw.problem); $("problem").value = raw.problem; }
   $("seed").textContent = state.get("seed");
-  const bad = [...rejected.map((k) => `${spoken(k)} ${JSON.stringify(raw[k])}${allowed(k, options) ? ` (allowed ${allowed(k, options)})` : ""}`), ...unknown.map((k) => `“${k}” (not a setting)`)];
+  const bad = [...rejected.map((k) => `${spoken(k)} ${JSON.stringify(raw[k])}${allowed(k, options.schema) ? ` (allowed ${allowed(k, options.schema)})` : ""}`), ...unknown.map((k) => `“${k}” (not a setting)`)];
   return bad.length ? `The link had values we could not use, so these start at their defaults: ${bad.join("; ")}.` : "";
 }
 
 
 function wire() {
   bindControls(state, onControl);
-  $("play").addEventListener("click", () => {
-    if (serverState === "diverged") return setAlert(`Training diverged: lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`);
-    setPlaying(!running);
-    socket.send({ type: running ? "resume" : "pause" });
+  transport = new Transport(voice, {
+    onPlay(on) {
+      if (serverState === "diverged") { setAlert(`Training diverged: lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`); return false; }
+      socket.send({ type: on ? "resume" : "pause" });
+    },
+    onStep: () => socket.send({ type: "step" }),
+    onReset: () => { setAlert(""); socket.send({ type: "reset" }); },
   });
-  $("step").addEventListener("click", () => { setPlaying(false); socket.send({ type: "step" }); });
-  // keyboard: space plays/pauses, "s" steps (not while typing in a field)
-  document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, select, textarea, button, [role=switch], [role=button], [role=dialog]") || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === " ") { e.preventDefault(); $("play").click(); }
-    else if (e.key === "s") $("step").click();
-  });
-  $("reset").addEventListener("click", () => { setPlaying(false); setAlert(""); socket.send({ type: "reset" }); });
   $("regenerate").addEventListener("click", () => {
     state.set("seed", Math.floor(Math.random() * 1e6));
     $("seed").textContent = state.get("seed");
@@ -314,7 +281,7 @@ function wire() {
   });
   $("add-layer").addEventListener("click", () => {
     const h = state.get("hidden_layers");
-    if (h.length < 8) { diagram.onLayers([...h, h.length ? h[h.length - 1] : 2]); }
+    if (h.length < range(options.schema, "hidden_layers", { length: true })[1]) diagram.onLayers([...h, h.length ? h[h.length - 1] : 2]);
   });
   $("remove-layer").addEventListener("click", () => {
     const h = state.get("hidden_layers");
@@ -348,28 +315,29 @@ function wire() {
     loadSetup({ ...preset.config, seed: preset.config.seed ?? state.get("seed") });
     lossFromPreset = "loss" in preset.config;
     $("preset-about").textContent = preset.about;
-    setPlaying(false);
+    transport.set(false);
     setAlert("");
     start();
   });
   window.addEventListener("hashchange", () => {
     const unknown = [];
-    linkMessage = loadSetup(readHash(location.hash, unknown), unknown);
+    linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
     start();
   });
 }
 
 async function main() {
+  // the options come first: the state, its checks, the menus and the ranges are made from them
   options = await (await fetch("/api/options")).json();
-  const fill = (id, values) => { for (const v of values) $(id).append(new Option(v.replaceAll("_", " "), v)); };
-  fill("activation", options.activations);
-  $("activation").append(new Option("per layer", "", false, false));
-  $("activation").lastChild.disabled = true;
-  fill("optimizer", options.optimizers);
-  for (const name of [...Object.keys(options.datasets), "custom"]) $("dataset").append(new Option(NAMES[name] || name, name));
-  for (const [key, p] of Object.entries(options.presets)) $("preset").append(new Option(p.title, key));
+  state = new State(options.schema);
+  readout = new Readout(options.losses);
+  buildControls(options);
+  boundary = new BoundaryChart($("boundary"), { extent: options.limits.coordinate[1], onClick: addPoint, onPointClick: tracePoint });
   diagram = new NetworkDiagram($("network"), {
     labels: options.features,
+    neurons: range(options.schema, "hidden_layers", { items: true }),
+    values: options.limits.value,
+    previews: options.feature_maps,
     onFeatures: (f) => { state.set("features", f); start(); },
     activations: options.activations,
     onLayers: (h) => {
@@ -398,11 +366,11 @@ async function main() {
   });
   document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
-  datasetThumbs($("dataset-thumbs"), options, NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
+  datasetThumbs($("dataset-thumbs"), options, DATASET_NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
   pins = new PinnedRuns($("pins"), losses, { onUnpin: () => $("pin-run").focus() });
   enableTooltips();
   const unknown = [];
-  linkMessage = loadSetup(readHash(location.hash, unknown), unknown);
+  linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
   // plotly.js loads after this module: draw what arrived meanwhile once it is there

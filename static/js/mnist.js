@@ -71,10 +71,12 @@ const FIELD_WORDS = {
   hidden_layers: "Architecture", optimizer: "Optimizer", dataset: "Training data",
 };
 
-// The form's numbers, checked in words before anything is sent.
+// The form's numbers, checked in words before anything is sent, against the ranges the
+// server wrote into the inputs (from its MNIST config).
 function formProblem() {
-  const checks = [["train-lr", "Learning rate", 0.000001, 10, false], ["train-epochs", "Epochs", 1, 100, true], ["train-batch", "Batch size", 1, 60000, true]];
-  for (const [id, name, lo, hi, whole] of checks) {
+  const checks = [["train-lr", "Learning rate", false], ["train-epochs", "Epochs", true], ["train-batch", "Batch size", true]];
+  for (const [id, name, whole] of checks) {
+    const [lo, hi] = [Number($(id).min), Number($(id).max)];
     const raw = $(id).value.trim();
     const v = Number(raw);
     if (raw === "" || !Number.isFinite(v) || v < lo || v > hi || (whole && !Number.isInteger(v))) {
@@ -106,7 +108,7 @@ $("save").addEventListener("click", async () => {
   const name = field.value.trim();
   if (!field.checkValidity() || !name) {
     field.setAttribute("aria-invalid", "true");
-    return setError("Save as: use 1 to 40 letters, digits, - or _, starting with a letter or digit.");
+    return setError(`Save as: use 1 to ${field.maxLength} letters, digits, - or _, starting with a letter or digit.`);
   }
   field.removeAttribute("aria-invalid");
   // saving over a model that exists asks first

@@ -4,11 +4,14 @@
 
 import { ParamCard } from "./card.js";
 import { BLUE, ORANGE } from "./charts.js";
-import { drawLinks, fmt, paintFeature, paintGrid } from "./paint.js";
+import { FeatureSwitch } from "./featureswitch.js";
+import { LayerControl } from "./layerctl.js";
+import { drawLinks, fmt, paintGrid } from "./paint.js";
 
-export const FEATURE_NAMES = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"];
 // Plain names for screen readers and cards ("weight from x1 to h1.2").
-export const FEATURE_SPOKEN = { x1: "x1", x2: "x2", x1_sq: "x1²", x2_sq: "x2²", x1_x2: "x1x2", sin_x1: "sin(x1)", sin_x2: "sin(x2)" };
+// Said from the page's labels (X₁² -> x1²) when the diagram is made from the options.
+export const FEATURE_SPOKEN = {};
+const say = (label) => label.toLowerCase().replace(/[₀-₉]/g, (d) => String(d.charCodeAt(0) - 0x2080));
 // The backward pass gets its own colours, so nobody mistakes a gradient for a weight.
 export const GRAD_POS = "#b0287a";
 export const GRAD_NEG = "#1b8a6b";
@@ -23,7 +26,15 @@ export function unitName(layer, unit, nLayers, nOut) {
 }
 
 export class NetworkDiagram {
-  constructor(el, { labels, activations, onFeatures, onLayers, onActivation, onEdit, onVerify, onPreview }) {
+  // labels: the features' names on the page, by feature, in the server's order; neurons:
+  // [fewest, most] per hidden layer; values: [lo, hi] of an edited weight or bias; previews:
+  // each feature over the plane (all from /api/options)
+  constructor(el, { labels, neurons, values, previews, activations, onFeatures, onLayers, onActivation, onEdit, onVerify, onPreview }) {
+    this.neurons = neurons;
+    this.values = values;
+    this.previews = previews;
+    this.featureNames = Object.keys(labels);
+    for (const [name, label] of Object.entries(labels)) FEATURE_SPOKEN[name] = say(label);
     this.onPreview = onPreview;
     this.activations = activations;
     this.onActivation = onActivation;
@@ -65,7 +76,7 @@ export class NetworkDiagram {
     const columns = hidden.length + 2;
     const TOP = top();
     // Neurons shrink for tall layers so every allowed network fits a laptop screen.
-    const tallest = Math.max(FEATURE_NAMES.length, ...hidden, nOut);
+    const tallest = Math.max(this.featureNames.length, ...hidden, nOut);
     const colGap = (width - 70 - 50) / (columns - 1);
     const size = Math.max(14, Math.min(40, Math.floor(560 / tallest) - 10, Math.floor(colGap * 0.55)));
     const gap = Math.max(4, Math.min(16, Math.floor(size * 0.35)));
@@ -80,27 +91,13 @@ export class NetworkDiagram {
     this.focusables = [];
     // inputs: every feature is shown; the active ones feed the network
     const inputs = [];
-    FEATURE_NAMES.forEach((name, i) => {
+    this.featureNames.forEach((name, i) => {
       const on = features.includes(name);
       const node = this.neuron(colX(0), TOP + i * (size + gap), `feature ${on ? "" : "off"}`);
-      node.div.title = `${this.labels[name]}: ${on ? "used" : "not used"} as an input (click to toggle)`;
-      node.div.setAttribute("role", "switch");
-      node.div.setAttribute("aria-checked", String(on));
-      node.div.setAttribute("aria-label", `Feature ${this.labels[name]}`);
-      node.div.tabIndex = 0;
-      node.div.dataset.key = `feature-${name}`;
-      node.name = FEATURE_SPOKEN[name];
-      if (!on) paintFeature(node.canvas, name);  // a dimmed preview of what it would add
-      const tag = document.createElement("span");
-      tag.className = "tag";
-      tag.textContent = this.labels[name];
-      node.div.append(tag);
-      const toggle = () => {
-        const next = on ? features.filter((f) => f !== name) : FEATURE_NAMES.filter((f) => f === name || features.includes(f));
-        if (next.length) this.onFeatures(next);
-      };
-      node.div.addEventListener("click", toggle);
-      node.div.addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") { e.preventDefault(); toggle(); } });
+      new FeatureSwitch(node, name, {
+        features, names: this.featureNames, label: this.labels[name], spoken: FEATURE_SPOKEN[name] || name,
+        preview: this.previews[name], onFeatures: this.onFeatures,
+      });
       if (on) inputs.push(node);
     });
     this.nodes.push(inputs);
@@ -110,7 +107,7 @@ export class NetworkDiagram {
       for (let j = 0; j < n; j++) col.push(this.neuron(colX(l + 1), TOP + j * (size + gap), "hidden"));
       col.forEach((node, j) => { node.name = unitName(l + 1, j, nLayers, nOut); });
       this.nodes.push(col);
-      this.layerControl(colX(l + 1), l, n, colGap);
+      new LayerControl(this, colX(l + 1), l, n, colGap);
     });
     const out = [];
     for (let j = 0; j < nOut; j++) {
@@ -237,47 +234,6 @@ export class NetworkDiagram {
     div.append(bias);
     this.el.append(div);
     return { x, y, div, canvas, bias };
-  }
-
-  layerControl(x, layer, n, colGap) {
-    const box = document.createElement("div");
-    box.className = "layer-ctl";
-    box.style.left = `${x + this.size / 2}px`;
-    box.style.top = "0px";
-    box.style.width = `${Math.min(84, Math.max(44, colGap - 6))}px`;
-    const buttons = document.createElement("div");
-    for (const [text, delta] of [["+", 1], ["−", -1]]) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "round tiny";
-      b.textContent = text;
-      b.dataset.key = `layer-${layer}-${delta}`;
-      b.setAttribute("aria-label", `${delta > 0 ? "Add" : "Remove"} a neuron in layer ${layer + 1}`);
-      b.addEventListener("click", () => {
-        const next = [...this.hidden];
-        next[layer] = Math.min(64, Math.max(1, next[layer] + delta));
-        if (next[layer] !== this.hidden[layer]) this.onLayers(next);
-      });
-      buttons.append(b);
-    }
-    const label = document.createElement("span");
-    label.className = "layer-size";
-    label.textContent = colGap < 70 ? `${n}` : `${n} neuron${n === 1 ? "" : "s"}`;
-    label.title = `${n} neuron${n === 1 ? "" : "s"} in layer ${layer + 1}`;
-    const select = document.createElement("select");
-    select.className = "layer-activation";
-    select.setAttribute("aria-label", `Activation of layer ${layer + 1}`);
-    select.title = "This layer's activation (the Activation menu sets every layer)";
-    select.dataset.key = `act-${layer}`;
-    for (const name of this.activations) select.append(new Option(name.replace("_", " "), name));
-    select.value = Array.isArray(this.activation) ? this.activation[layer] : this.activation;
-    select.addEventListener("change", () => {
-      const per = this.hidden.map((_, i) => (Array.isArray(this.activation) ? this.activation[i] : this.activation));
-      per[layer] = select.value;
-      this.onActivation(per.every((a) => a === per[0]) ? per[0] : per);
-    });
-    box.append(buttons, label, select);
-    this.el.append(box);
   }
 
   // ---------------------------------------------------------- parameters

@@ -33,26 +33,10 @@ export function paintGrid(canvas, data, offset, side) {
   ctx.putImageData(img, 0, 0);
 }
 
-// Each input feature over the plane, for the previews of unused features.
-const FEATURE_FN = {
-  x1: (a) => a, x2: (a, b) => b, x1_sq: (a) => a * a, x2_sq: (a, b) => b * b,
-  x1_x2: (a, b) => a * b, sin_x1: (a) => Math.sin(a), sin_x2: (a, b) => Math.sin(b),
-};
-
-export function paintFeature(canvas, name, side = 16) {
-  const f = FEATURE_FN[name];
-  const values = new Float32Array(side * side);
-  let max = 1e-9;
-  for (let r = 0; r < side; r++) {
-    for (let c = 0; c < side; c++) {
-      const v = f(-6 + (12 * c) / (side - 1), -6 + (12 * r) / (side - 1));
-      values[r * side + c] = v;
-      max = Math.max(max, Math.abs(v));
-    }
-  }
-  const q = new Uint8Array(side * side);
-  values.forEach((v, i) => { q[i] = Math.round(((v / max + 1) / 2) * 255); });
-  paintGrid(canvas, q, 0, side);
+// A feature's preview: its values over the plane as the server computed them
+// (/api/options feature_maps: side x side, quantised), painted on a canvas.
+export function paintFeature(canvas, values) {
+  paintGrid(canvas, values, 0, Math.round(Math.sqrt(values.length)));
 }
 
 

@@ -1,19 +1,16 @@
 // One declarative table: page control <-> run config key <-> URL hash key.
-// The same snake_case keys travel through the URL, the WebSocket and nn_core.
+// The same snake_case keys travel through the URL, the WebSocket and nn_core. Defaults,
+// ranges and choices are the server's (the run config's schema, from /api/options).
 
-export const DEFAULTS = {
-  dataset: "circle", n_samples: 500, noise: 0, train_ratio: 0.5, features: ["x1", "x2"],
-  hidden_layers: [4, 2], activation: "tanh", problem: "classification", loss: "auto",
-  learning_rate: 0.03, init: "xavier", optimizer: "sgd", batch_size: 10, regularization: "none",
-  regularization_rate: 0, seed: 0, n_classes: 3, max_epochs: null, speed: 0,
-};
+import { defaults, fits, isNumber, nullable, range, valid } from "./schema.js";
 
 const num = (v) => (v === "" || v == null ? null : Number(v));
 const list = (v) => (v === "" ? [] : String(v).split(","));
 const ints = (v) => list(v).map(Number);
 
 // key: the config key; id: the control; read/write convert between control and config;
-// live: changes apply to the running network without a restart (a "set" message).
+// live: changes apply to the running network without a restart (a "set" message);
+// min: the control's own lower end, where it steps coarser than the config allows.
 export const CONTROLS = [
   { key: "dataset", id: "dataset" },
   { key: "learning_rate", id: "learning-rate", read: num, live: true },
@@ -29,30 +26,32 @@ export const CONTROLS = [
   { key: "train_ratio", id: "train-ratio", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
   { key: "noise", id: "noise", read: (v) => Number(v) / 100, write: (v) => Math.round(v * 100) },
   { key: "batch_size", id: "batch-size", read: num, live: true },
-  { key: "n_samples", id: "n-samples", read: num },
+  { key: "n_samples", id: "n-samples", read: num, min: 50 },
   { key: "n_classes", id: "n-classes", read: num },
 ];
 
-// Keys kept in the URL hash (points are too long for a link; everything else is there).
-const HASH_KEYS = [...Object.keys(DEFAULTS), "seed"];
+// Keys kept out of the URL hash: points are too long for a link, and the grid is no control.
+const NOT_IN_LINK = ["points", "grid"];
+const hashKeys = (schema) => Object.keys(schema.properties).filter((k) => !NOT_IN_LINK.includes(k));
 const PARSE = { features: list, hidden_layers: ints, activation: (v) => (v.includes(",") ? list(v) : v) };
 
-export function readHash(hash = location.hash, unknown = []) {
+export function readHash(hash, schema, unknown = []) {
   const out = {};
+  const keys = hashKeys(schema);
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   for (const [k, v] of params) {
-    if (!HASH_KEYS.includes(k)) { unknown.push(k); continue; }
+    if (!keys.includes(k)) { unknown.push(k); continue; }
     const parse = PARSE[k];
     if (parse) out[k] = parse(v);
-    else if (typeof DEFAULTS[k] === "number" || k === "max_epochs" || k === "seed") out[k] = v === "" ? null : Number(v);
+    else if (isNumber(schema, k)) out[k] = v === "" ? null : Number(v);
     else out[k] = v;
   }
   return out;
 }
 
-export function writeHash(config) {
+export function writeHash(config, schema) {
   const params = new URLSearchParams();
-  for (const k of HASH_KEYS) {
+  for (const k of hashKeys(schema)) {
     const v = config[k];
     if (v == null) continue;
     params.set(k, Array.isArray(v) ? v.join(",") : String(v));
@@ -73,56 +72,46 @@ export const spoken = (key) => SPOKEN[key] || key.replaceAll("_", " ");
 export function sanitize(raw, options) {
   const ok = {};
   const rejected = [];
-  const limits = options.limits;
-  const oneOf = (v, list) => list.includes(v);
-  const check = {
-    dataset: (v) => oneOf(v, Object.keys(options.datasets)),
-    features: (v) => Array.isArray(v) && v.length >= 1 && v.length <= 7 && v.every((f) => f in options.features) && new Set(v).size === v.length,
-    hidden_layers: (v) => Array.isArray(v) && v.length <= 8 && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 64),
-    activation: (v) => (Array.isArray(v) ? v.every((a) => oneOf(a, options.activations)) : oneOf(v, options.activations)),
-    optimizer: (v) => oneOf(v, options.optimizers),
-    regularization: (v) => oneOf(v, ["none", "l1", "l2"]),
-    problem: (v) => oneOf(v, ["classification", "regression"]),
-    loss: (v) => oneOf(v, ["auto", "bce", "cross_entropy", "mse", "quadratic"]),
-    init: (v) => oneOf(v, ["xavier", "he", "normal"]),
+  const schema = options.schema;
+  // beyond the schema: each feature once, data sets the server has (custom needs points)
+  const extra = {
+    dataset: (v) => v in options.datasets,
+    features: (v) => new Set(v).size === v.length,
   };
   for (const [k, v] of Object.entries(raw)) {
-    let good;
-    if (check[k]) good = check[k](v);
-    else if (k === "max_epochs" && v == null) good = true;
-    else if (limits[k]) {
-      const [lo, hi] = limits[k];
-      const integer = ["n_samples", "batch_size", "seed", "n_classes", "max_epochs"].includes(k);
-      good = typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi && (!integer || Number.isInteger(v));
-    } else good = false;
-    if (good) ok[k] = v;
+    if (valid(schema, k, v) && (!extra[k] || extra[k](v))) ok[k] = v;
     else rejected.push(k);
   }
-  if (Array.isArray(ok.activation) && ok.activation.length !== (ok.hidden_layers || DEFAULTS.hidden_layers).length) {
+  const layers = ok.hidden_layers || schema.properties.hidden_layers.default;
+  if (Array.isArray(ok.activation) && ok.activation.length !== layers.length) {
     delete ok.activation;
     rejected.push("activation");
   }
   return { config: ok, rejected };
 }
 
-export function allowed(key, options) {
-  const lim = options.limits[key];
-  if (key === "train_ratio" && lim) return `${lim[0] * 100}% to ${lim[1] * 100}%`;
-  if (key === "noise" && lim) return `0 to ${lim[1] * 100}`;
-  return lim ? `${lim[0]} to ${lim[1]}` : "";
+// The range a key allows, in the words of its control (a share as a percentage).
+export function allowed(key, schema) {
+  if (!isNumber(schema, key)) return "";
+  const [lo, hi] = range(schema, key);
+  if (key === "train_ratio") return `${lo * 100}% to ${hi * 100}%`;
+  if (key === "noise") return `${lo * 100} to ${hi * 100}`;
+  return `${lo} to ${hi}`;
 }
 
 // One State for the page's lifetime: presets and a changed link write into it, then the
 // controls are rendered from it, so no control can keep writing into a stale copy.
 export class State {
-  constructor(initial) {
-    this.config = { ...DEFAULTS, ...initial };
+  constructor(schema) {
+    this.defaults = defaults(schema);
+    delete this.defaults.points;  // the learner's own points are kept apart
+    this.config = structuredClone(this.defaults);
     this.points = [];
   }
   get(key) { return this.config[key]; }
   set(key, value) { this.config[key] = value; }
   merge(partial) { Object.assign(this.config, partial); }
-  reset(config) { this.config = { ...DEFAULTS, ...config }; }
+  reset(config) { this.config = { ...structuredClone(this.defaults), ...config }; }
   // The config sent to the server (defaults left for the server to fill).
   toRunConfig() {
     const c = { ...this.config };
@@ -165,21 +154,20 @@ export function renderControls(state) {
 
 // A typed number is checked before it is sent: a refused value never reaches the run or
 // the link, and the message names the control (`name`) and its range in plain words.
-export function refusal(key, value, limits, name) {
-  const lim = limits[key];
-  if (!lim || !["learning_rate", "regularization_rate", "max_epochs"].includes(key)) return "";
-  if (key === "max_epochs" && value == null) return "";
-  const [lo, hi] = lim;
+const TYPED = ["learning_rate", "regularization_rate", "max_epochs"];
+export function refusal(key, value, schema, name) {
+  if (!TYPED.includes(key)) return "";
+  if (value == null && nullable(schema, key)) return "";
+  const [lo, hi] = range(schema, key);
   if (value == null || !Number.isFinite(value)) return `${name}: type a number from ${lo} to ${hi}.`;
   if (value < lo || value > hi) return `${name}: ${value} is outside the allowed range, ${lo.toLocaleString("en", { maximumFractionDigits: 6 })} to ${hi.toLocaleString("en")}.`;
-  if (key === "max_epochs" && !Number.isInteger(value)) return `${name}: type a whole number of epochs.`;
+  if (!fits(schema.properties[key], value)) return `${name}: type a whole number of epochs.`;
   return "";
 }
 
-// Which losses fit the run's output (the Loss menu disables the others).
-export function lossFits(loss, ready) {
-  const out = ready.output_activation;
-  if (loss === "bce") return out === "sigmoid";
-  if (loss === "cross_entropy") return out === "softmax";
-  return true;
+// Which losses fit the run's output (the Loss menu disables the others): a loss lists the
+// output activations it needs (options.losses, from nn_core.losses); "auto" fits any.
+export function lossFits(loss, ready, losses) {
+  const needs = losses[loss]?.requires || [];
+  return !needs.length || needs.includes(ready.output_activation);
 }

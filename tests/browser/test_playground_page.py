@@ -179,3 +179,52 @@ def test_space_plays_and_pauses(page: Any, live_server: str) -> None:
     wait_epoch(page, 5)
     page.locator("body").press(" ")
     assert page.get_by_role("button", name="Play").is_visible()
+
+
+def test_the_controls_follow_the_server_s_options(page: Any, live_server: str) -> None:
+    """Menus, ranges and checks are made from /api/options: narrow the options on their way
+    to the page and every control follows (a copied limit would not)."""
+
+    def narrower(route: Any) -> None:
+        response = route.fetch()
+        options = response.json()
+        props = options["schema"]["properties"]
+        props["learning_rate"]["maximum"] = 5
+        props["n_classes"]["maximum"] = 4
+        props["n_samples"]["maximum"] = 1000
+        props["hidden_layers"]["maxItems"] = 3
+        props["init"]["enum"] = ["he", "xavier"]
+        options["limits"]["value"] = [-7, 7]
+        route.fulfill(response=response, json=options)
+
+    page.route("**/api/options", narrower)
+    page.goto(live_server + "/#hidden_layers=4,2")
+    page.wait_for_function("() => document.getElementById('layer-count').textContent !== ''")
+    assert page.locator("#learning-rate").get_attribute("max") == "5"
+    assert page.locator("#n-classes").get_attribute("max") == "4"
+    assert page.locator("#n-samples").get_attribute("max") == "1000"
+    values = page.eval_on_selector_all("#init option", "os => os.map((o) => o.value)")
+    assert values == ["he", "xavier"]
+    # the typed-number check quotes the options' range
+    rate = page.get_by_label("Learning rate", exact=True)
+    rate.fill("7")
+    rate.press("Enter")
+    page.wait_for_function("() => document.getElementById('alert').textContent !== ''")
+    assert "0.000001 to 5" in page.get_by_role("alert").inner_text()
+    # at most three hidden layers, as the options say
+    add = page.get_by_role("button", name="Add hidden layer")
+    add.click()
+    page.wait_for_function(
+        "() => document.getElementById('layer-count').textContent === '3 hidden layers'"
+    )
+    add.click()
+    page.wait_for_timeout(600)
+    assert page.locator("#layer-count").inner_text() == "3 hidden layers"
+    # the weight editor's range
+    page.get_by_role("button", name="weight from x1 to h1.1").focus()
+    page.keyboard.press("Enter")
+    box = page.get_by_role("dialog").get_by_label("New value")
+    assert box.get_attribute("min") == "-7" and box.get_attribute("max") == "7"
+    box.fill("8")
+    box.press("Enter")
+    assert "between −7 and 7" in page.get_by_role("dialog").get_by_role("alert").inner_text()
