@@ -81,9 +81,9 @@ def number(
     return Annotated[kind, Field(ge=kind(lo), le=kind(hi), strict=True, allow_inf_nan=False)]
 
 
-def span(name: str) -> str:
-    """``"lo to hi"`` of ``LIMITS[name]``, for messages."""
-    lo, hi = LIMITS[name]
+def span(name: str, limits: Mapping[str, tuple[float, float]] = LIMITS) -> str:
+    """``"lo to hi"`` of ``limits[name]``, for messages."""
+    lo, hi = limits[name]
     return f"{lo:g} to {hi:g}"
 
 
@@ -108,16 +108,19 @@ def _range(limits: Mapping[str, tuple[float, float]], name: str) -> str:
     return f"must be between {lo:g} and {hi:g}"
 
 
-def _hidden_layers() -> str:
-    return f"must list {span('hidden_layers')} hidden layers of {span('neurons')} neurons each"
-
-
-def _points() -> str:
-    lo, hi = LIMITS["coordinate"]
-    return (
-        f"must be up to {LIMITS['points'][1]:g} points [x1, x2, label] with x1, x2 in "
-        f"{lo:g}..{hi:g} and label in {LIMITS['label'][0]:g}..{LIMITS['label'][1]:g}"
-    )
+def _hints(limits: Mapping[str, tuple[float, float]]) -> dict[str, str]:
+    """Messages for the fields whose rule is more than one range (those ``limits`` has)."""
+    hints = {"name": NAME_RULE}
+    if {"hidden_layers", "neurons"} <= limits.keys():
+        layers, neurons = span("hidden_layers", limits), span("neurons", limits)
+        hints["hidden_layers"] = f"must list {layers} hidden layers of {neurons} neurons each"
+    if {"points", "coordinate", "label"} <= limits.keys():
+        lo, hi = limits["coordinate"]
+        hints["points"] = (
+            f"must be up to {limits['points'][1]:g} points [x1, x2, label] with x1, x2 in "
+            f"{lo:g}..{hi:g} and label in {limits['label'][0]:g}..{limits['label'][1]:g}"
+        )
+    return hints
 
 
 def explain(
@@ -150,7 +153,7 @@ def explain(
         text = msg.removeprefix("Value error, ")
         head, _, rest = text.partition(": ")
         return (head, rest) if rest and " " not in head else (field if names else whole, text)
-    hints = {**HINTS, **(hints or {})}
+    hints = {**_hints(limits), **(hints or {})}
     for name in reversed(names):
         if name in hints:
             return name, hints[name]
@@ -167,11 +170,3 @@ def explain_error(exc: ValidationError, **how: Any) -> tuple[str, str]:
     """:func:`explain` for the first problem of ``exc`` (``how``: its keyword arguments)."""
     err = exc.errors(include_url=False)[0]
     return explain(err["loc"], err["type"], str(err["msg"]), **how)
-
-
-#: Messages for the fields whose rule is more than one range.
-HINTS: dict[str, str] = {
-    "hidden_layers": _hidden_layers(),
-    "points": _points(),
-    "name": NAME_RULE,
-}

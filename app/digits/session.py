@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from app.digits.store import ModelStore
-from app.digits.training import MnistConfig, MnistRun
+from app.digits.training import MNIST_LIMITS, MnistConfig, MnistRun
 from app.session.requests import SaveRequest, make_parser
 from app.session.session import Session
 from app.validation import Strict
@@ -19,7 +19,7 @@ class MnistStartRequest(Strict):
     paused: bool = False
 
 
-parse_mnist = make_parser(MnistStartRequest)
+parse_mnist = make_parser(MnistStartRequest, MNIST_LIMITS)
 _PLAYGROUND_ONLY = "is for playground runs"
 
 

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from app.digits.store import ModelStore
 from app.session.run import TrainerRun
-from app.validation import Strict, number
+from app.validation import LIMITS, Strict, number
 from nn_core import mnist
 from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
@@ -74,14 +74,18 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "init_scale": 1 / 28,
     },
 }
-Hidden = Annotated[int, Field(ge=1, le=1024, strict=True)]
+#: The digits page's ranges: the playground's, with MNIST-sized networks and batches.
+MNIST_LIMITS = {**LIMITS, "hidden_layers": (0, 4), "neurons": (1, 1024), "batch_size": (1, 60000)}
+_Hidden: Any = number("neurons", int, MNIST_LIMITS)
 #: Outputs whose values read as class probabilities: those bounded by 0 and 1.
 PROBABILITY_OUTPUTS = tuple(n for n in OUTPUT_ACTIVATIONS if ACTIVATIONS[n].bounds == (0.0, 1.0))
 
 
 class MnistConfig(Strict):
     dataset: Literal["mnist", "fashion"] = "mnist"
-    hidden_layers: Annotated[list[Hidden], Field(max_length=4)] = [256, 128]
+    hidden_layers: Annotated[
+        list[_Hidden], Field(max_length=int(MNIST_LIMITS["hidden_layers"][1]))
+    ] = [256, 128]
     activation: Literal[HIDDEN_ACTIVATIONS] = "relu"  # type: ignore[valid-type]
     output_activation: Literal[PROBABILITY_OUTPUTS] = "softmax"  # type: ignore[valid-type]
     loss: Literal["cross_entropy", "quadratic", "mse"] = "cross_entropy"
@@ -89,7 +93,7 @@ class MnistConfig(Strict):
     init_scale: Annotated[float, Field(gt=0, le=1)] | None = None
     optimizer: Literal["sgd", "momentum", "adam"] = "adam"
     learning_rate: number("learning_rate") = 0.001  # type: ignore[valid-type]
-    batch_size: Annotated[int, Field(ge=1, le=60000, strict=True)] = 128
+    batch_size: number("batch_size", int, MNIST_LIMITS) = 128  # type: ignore[valid-type]
     regularization_rate: number("regularization_rate") = 0.0  # type: ignore[valid-type]
     epochs: number("epochs", int) = 10  # type: ignore[valid-type]
     augment: bool = False

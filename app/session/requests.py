@@ -5,12 +5,20 @@ parser that turns one WebSocket message into a validated request or a :class:`Ba
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
-from app.validation import NAME_PATTERN, REQUEST_TYPES, BadRequest, Strict, explain_error, number
+from app.validation import (
+    LIMITS,
+    NAME_PATTERN,
+    REQUEST_TYPES,
+    BadRequest,
+    Strict,
+    explain_error,
+    number,
+)
 
 
 class SetRequest(Strict):
@@ -85,8 +93,11 @@ class SaveRequest(Strict):
 Item = Any  # a validated request or a BadRequest
 
 
-def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
-    """A parser for one WebSocket protocol whose ``start`` request is ``start``."""
+def make_parser(
+    start: type[BaseModel], limits: Mapping[str, tuple[float, float]] = LIMITS
+) -> Callable[[str | bytes], Any]:
+    """A parser for one WebSocket protocol whose ``start`` request is ``start``, whose
+    config's numbers were built from ``limits`` (the ranges its messages quote)."""
     union: Any = Annotated[
         start
         | SetRequest
@@ -110,7 +121,7 @@ def make_parser(start: type[BaseModel]) -> Callable[[str | bytes], Any]:
         try:
             return adapter.validate_python(raw)
         except ValidationError as exc:
-            raise BadRequest(*explain_error(exc)) from None
+            raise BadRequest(*explain_error(exc, limits=limits)) from None
         except RecursionError:
             raise BadRequest("message", "is nested too deeply") from None
 

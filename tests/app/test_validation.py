@@ -3,6 +3,7 @@ come from ``app.validation.LIMITS``, and one translator phrases every refusal.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from pydantic import TypeAdapter
 
 from app.config import Settings
 from app.digits import inputs
-from app.digits.training import MnistConfig
+from app.digits.session import parse_mnist
+from app.digits.training import MNIST_LIMITS, MnistConfig
 from app.playground.schema import TrainConfig
 from app.session.requests import EditRequest, VerifyRequest
-from app.validation import HINTS, LIMITS, explain
+from app.validation import LIMITS, BadRequest, explain
 from nn_core.features import FEATURES
 from nn_core.losses import LOSSES
 from tests.app.wsutil import next_json
@@ -92,7 +94,20 @@ def test_messages_quote_the_ranges_of_the_limits() -> None:
     field, message = explain(("start", "config", "points", 3, 0), "less_than_equal", "")
     assert field == "points" and f"up to {LIMITS['points'][1]:g} points" in message
     assert f"in {c_lo:g}..{c_hi:g}" in message
-    assert HINTS["points"] == message
+
+
+def test_the_digits_page_s_refusals_quote_its_own_ranges() -> None:
+    """An MNIST network may be wider and its batches larger than the playground's."""
+    hi = MNIST_LIMITS["batch_size"][1]
+    assert hi > LIMITS["batch_size"][1]
+    for bad, field, said in [
+        ({"batch_size": int(hi) + 1}, "batch_size", f"between 1 and {hi:g}"),
+        ({"hidden_layers": [2000]}, "hidden_layers", "of 1 to 1024 neurons"),
+    ]:
+        with pytest.raises(BadRequest) as refused:
+            parse_mnist(json.dumps({"type": "start", "config": bad}))
+        assert refused.value.field == field and said in refused.value.message
+    parse_mnist(json.dumps({"type": "start", "config": {"batch_size": int(hi)}}))
 
 
 def test_refusals_over_the_socket_quote_the_limits(client: TestClient) -> None:
