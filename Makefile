@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOWEST := .venv-lowest
 
-.PHONY: run test lint types pytest bench docker model screenshots fuzz-long load-long clean
+.PHONY: run test lint types pytest test-lowest wheel bench docker model screenshots fuzz-long load-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,18 @@ pytest: $(STAMP)
 
 test: lint types pytest
 
+# The lower bounds in pyproject.toml, installed and tested: a fresh venv with the lowest
+# version of every direct dependency that fits (uv's lowest-direct), and the fast tests.
+test-lowest: $(STAMP)
+	@rm -rf $(LOWEST)
+	@$(VENV)/bin/uv venv -q --python $(PY) $(LOWEST)
+	@$(VENV)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
+	@$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/core tests/app
+
+# The two wheels into dist/: backprop-lab (the app) and backprop-lab-core (nn_core alone).
+wheel: $(STAMP)
+	@$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w dist . ./nn_core
+
 bench: $(STAMP)
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; echo; done
@@ -49,4 +62,4 @@ docker:
 	docker build -t backprop-lab .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) dist .pytest_cache .mypy_cache .ruff_cache

@@ -11,9 +11,11 @@ tests use it too.  It sends traffic only to the URL it is given and stops by its
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import statistics
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -147,21 +149,49 @@ async def _session(
         me.seconds = time.monotonic() - (first or began)
 
 
-async def predictions(url: str, seconds: float, report: Report, every: float = 0.25) -> None:
-    import httpx
+class _Poster:
+    """One kept-alive HTTP connection that POSTs JSON (the standard library's ``http.client``:
+    the load test needs nothing the server's own dependencies do not bring)."""
 
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urllib.parse.urlsplit(url)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self.conn = cls(parts.netloc, timeout=timeout)
+        self.prefix = parts.path.rstrip("/")
+
+    def post(self, path: str, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        headers = {"content-type": "application/json"}
+        try:
+            self.conn.request("POST", self.prefix + path, data, headers)
+            response = self.conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # the next request opens a new connection
+            raise
+        if response.status >= 400:
+            raise http.client.HTTPException(f"{response.status} {response.reason}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+async def predictions(url: str, seconds: float, report: Report, every: float = 0.25) -> None:
     body = {"strokes": SEVEN, "width": 336, "height": 336}
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    poster = _Poster(url, timeout=30)
+    try:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             t = time.perf_counter()
             try:
-                r = await client.post("/api/predict", json=body)
-                r.raise_for_status()
+                # a blocking request on a thread, so the learners keep streaming meanwhile
+                await asyncio.to_thread(poster.post, "/api/predict", body)
                 report.predict_ms.append((time.perf_counter() - t) * 1000)
             except Exception:
                 report.predict_errors += 1
             await asyncio.sleep(every)
+    finally:
+        poster.close()
 
 
 async def run(
