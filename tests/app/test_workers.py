@@ -40,10 +40,11 @@ async def join(server: Server, config: dict[str, Any], paused: bool = True) -> A
 @pytest.fixture()
 def two(tmp_path: Path) -> Any:
     server = start_server(tmp_path, BACKPROP_WORKERS="2", BACKPROP_MAX_SESSIONS="12")
-    for _ in range(100):  # both workers have registered in the shared table
+    for _ in range(1200):  # both workers have registered in the shared table
         if len(server.get("/api/stats")["workers"]) == 2:
             break
         time.sleep(0.05)
+    assert len(server.get("/api/stats")["workers"]) == 2
     yield server
     if server.proc.poll() is None:
         server.proc.send_signal(signal.SIGTERM)
