@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint types pytest bench docker model screenshots fuzz-long load-long clean
+.PHONY: run test test-fast lint types pytest pytest-fast bench docker model screenshots fuzz-long load-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,21 @@ lint: $(STAMP)
 types: $(STAMP)
 	@$(VENV)/bin/mypy --no-error-summary nn_core app
 
+# pytest-xdist: most tests wait on a server, a browser or the daemon, so three workers
+# keep two cores busy; --dist loadfile keeps a module's tests (and its fixtures) on one.
+PYTEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 pytest: $(STAMP)
-	@$(PY) -m pytest
+	@$(PYTEST)
+
+# The edit loop: no browser, no Docker.
+pytest-fast: $(STAMP)
+	@$(PYTEST) -m "not browser and not docker"
 
 test: lint types pytest
+
+test-fast: lint types pytest-fast
 
 bench: $(STAMP)
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'

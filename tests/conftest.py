@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests import docker_image as docker
 
 
 def _import_anyio_now() -> None:
@@ -40,3 +42,14 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def docker_image(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The project's image, built for the Docker tests of the run: under pytest-xdist each
+    worker that runs one asks, one at a time (the workers share the base temp folder's
+    parent), and only the first build does any work."""
+    lock = tmp_path_factory.getbasetemp().parent / "docker-image.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return docker.build()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Docker smoke test: build the real Dockerfile, run it, check /healthz, /, /digits and one
+# Docker smoke test: build the real Dockerfile (unless SMOKE_IMAGE names an image that the
+# test run already built from it), run it, check /healthz, /, /digits and one
 # prediction, then stop it.  Needs a Docker daemon (in CI: ../shared/tools/docker-standin.sh,
 # whose daemon has no bridge, hence --network=host and a loopback bind).
 set -euo pipefail
@@ -7,16 +8,17 @@ cd "$(dirname "$0")/.."
 PORT=${SMOKE_PORT:-18765}
 URL="http://127.0.0.1:$PORT"
 
-docker build --network=host -q -t backprop-lab . >/dev/null
+IMAGE=${SMOKE_IMAGE:-backprop-lab}
+[ -n "${SMOKE_IMAGE:-}" ] || docker build --network=host -q -t "$IMAGE" . >/dev/null
 # What the project adds on top of its base, plus the published python:3.11-slim (~130 MB):
 # the stand-in base CI builds from Debian's packages is larger than the real one.
-size=$(docker image inspect backprop-lab --format '{{.Size}}')
+size=$(docker image inspect "$IMAGE" --format '{{.Size}}')
 base=$(docker image inspect python:3.11-slim --format '{{.Size}}')
 added=$(( (size - base) / 1000000 ))
 echo "docker-smoke: image $((size / 1000000)) MB here; the project adds ${added} MB to its base"
 [ $((added + 130)) -lt 400 ] || { echo "docker-smoke: image would be over 400 MB"; exit 1; }
 
-cid=$(docker run -d --network=host -e BACKPROP_HOST=127.0.0.1 -e BACKPROP_PORT="$PORT" backprop-lab)
+cid=$(docker run -d --network=host -e BACKPROP_HOST=127.0.0.1 -e BACKPROP_PORT="$PORT" "$IMAGE")
 trap 'docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 60); do
   curl -fs "$URL/healthz" >/dev/null 2>&1 && break
