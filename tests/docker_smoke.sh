@@ -24,14 +24,16 @@ for _ in $(seq 60); do
   curl -fs "$URL/healthz" >/dev/null 2>&1 && break
   sleep 0.5
 done
-curl -fs "$URL/healthz" | grep -q '"ok"'
-curl -fs "$URL/" | grep -q 'aria-label="Decision boundary"'
-curl -fs "$URL/digits" | grep -q 'aria-label="Digit canvas"'
-curl -fs -X POST "$URL/api/predict" -H 'content-type: application/json' \
-  -d '{"strokes": [[[40, 40], [240, 40], [120, 280]]], "width": 300, "height": 300}' \
-  | grep -q '"label":7'
+# each page read whole before grep looks: `curl | grep -q` fails under pipefail when grep
+# stops reading first (curl's exit 23)
+grep -q '"ok"' <<<"$(curl -fs "$URL/healthz")"
+grep -q 'aria-label="Decision boundary"' <<<"$(curl -fs "$URL/")"
+grep -q 'aria-label="Digit canvas"' <<<"$(curl -fs "$URL/digits")"
+answer=$(curl -fs -X POST "$URL/api/predict" -H 'content-type: application/json' \
+  -d '{"strokes": [[[40, 40], [240, 40], [120, 280]]], "width": 300, "height": 300}')
+grep -q '"label":7' <<<"$answer"
 [ "$(docker exec "$cid" id -u)" != "0" ] || { echo "docker-smoke: runs as root"; exit 1; }
 # the image installs the project: its command is there
-docker exec "$cid" backprop-lab --help | grep -q "train-mnist"
+grep -q "train-mnist" <<<"$(docker exec "$cid" backprop-lab --help)"
 docker stop -t 10 "$cid" >/dev/null
 echo "docker-smoke: ok"
