@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOWEST := .venv-lowest
 
-.PHONY: run test lint types pytest test-lowest wheel bench docker model screenshots fuzz-long load-long clean
+.PHONY: run test test-fast lint types pytest pytest-fast test-lowest wheel bench docker model screenshots fuzz-long load-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,21 @@ lint: $(STAMP)
 types: $(STAMP)
 	@$(VENV)/bin/mypy --no-error-summary nn_core app
 
+# pytest-xdist: most tests wait on a server, a browser or the daemon, so three workers
+# keep two cores busy; --dist loadfile keeps a module's tests (and its fixtures) on one.
+PYTEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 pytest: $(STAMP)
-	@$(PY) -m pytest
+	@$(PYTEST)
+
+# The edit loop: no browser, no Docker.
+pytest-fast: $(STAMP)
+	@$(PYTEST) -m "not browser and not docker"
 
 test: lint types pytest
+
+test-fast: lint types pytest-fast
 
 # The lower bounds in pyproject.toml, installed and tested: a fresh venv with the lowest
 # version of every direct dependency that fits (uv's lowest-direct), and the fast tests.
@@ -36,7 +47,7 @@ test-lowest: $(STAMP)
 	@rm -rf $(LOWEST)
 	@$(VENV)/bin/uv venv -q --python $(PY) $(LOWEST)
 	@$(VENV)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
-	@$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/core tests/app
+	@$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile tests/core tests/app
 
 # The two wheels into dist/: backprop-lab (the app) and backprop-lab-core (nn_core alone).
 wheel: $(STAMP)

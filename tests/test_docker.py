@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.docker_image import MARKS, ROOT, daemon_answers, required
+
+pytestmark = [
+    *MARKS,
+    pytest.mark.skipif(
+        not daemon_answers() and not required(),
+        reason="no Docker daemon answers (CI starts one with ../shared/tools/docker-standin.sh)",
+    ),
+]
 
 
-def daemon_answers() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
-
-
-@pytest.mark.skipif(
-    not daemon_answers() and os.environ.get("REQUIRE_DOCKER") != "1",
-    reason="no Docker daemon answers (CI starts one with ../shared/tools/docker-standin.sh)",
-)
-def test_docker_image_serves_the_app() -> None:
+def test_docker_image_serves_the_app(docker_image: str) -> None:
     out = subprocess.run(
         ["bash", str(ROOT / "tests" / "docker_smoke.sh")],
+        env={**os.environ, "SMOKE_IMAGE": docker_image},
         capture_output=True,
         text=True,
         timeout=1200,

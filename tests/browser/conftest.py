@@ -57,8 +57,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module. Playwright's sync API keeps an asyncio loop running
+    on this thread while it is open, and under pytest-xdist a worker may go on to a
+    module that calls ``asyncio.run``: closing it with the module lets that module run."""
     path = chromium_path()
     if path is None:
         if os.environ.get("REQUIRE_BROWSER") == "1":

@@ -120,7 +120,7 @@ def test_presets_load_the_tutorial_systems(page: Any, live_server: str) -> None:
     page.wait_for_function("() => location.hash.includes('dataset=flower')")
     page.get_by_role("button", name="Play").click()
     wait_epoch(page, 200)
-    assert page.get_by_label("Test accuracy").inner_text().endswith("%")
+    assert page.get_by_label("Test accuracy", exact=True).inner_text().endswith("%")
 
 
 def test_divergence_is_shown_and_reset_recovers(page: Any, live_server: str) -> None:
