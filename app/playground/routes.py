@@ -13,6 +13,7 @@ from app.pages import templates
 from app.playground.presets import PRESETS
 from app.playground.schema import TrainConfig
 from app.playground.session import PlaygroundSession
+from app.playground.words import WORDS
 from app.session.host import serve_session
 from app.validation import LIMITS
 from nn_core.activations import HIDDEN_ACTIVATIONS
@@ -56,6 +57,7 @@ async def options() -> dict[str, Any]:
         "presets": PRESETS,
         "samples": dataset_samples(),
         "feature_maps": feature_maps(),
+        "words": WORDS,
     }
 
 

@@ -8,7 +8,7 @@ import { TrainSocket } from "./socket.js";
 import { buildControls } from "./controls.js";
 import { CONTROLS, State, allowed, bindControls, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { range } from "./schema.js";
-import { DATASET_NAMES, STATE_WORDS } from "./words.js";
+import { DATASET_NAMES, STATE_WORDS, learnWords } from "./words.js";
 import { Readout } from "./readout.js";
 import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
@@ -329,6 +329,7 @@ function wire() {
 async function main() {
   // the options come first: the state, its checks, the menus and the ranges are made from them
   options = await (await fetch("/api/options")).json();
+  learnWords(options.words);
   state = new State(options.schema);
   readout = new Readout(options.losses);
   buildControls(options);

@@ -1,24 +1,16 @@
 // The page's words for the server's names: data sets, losses, menu choices and run states.
-// A name missing here is shown as it is, so a new registry entry still appears.
+// They come from /api/options (app/playground/words.py): learnWords fills these objects
+// once the options are loaded, before any control is built. A name missing there is shown
+// as it is, so a new registry entry still appears.
 
-export const DATASET_NAMES = {
-  circle: "Circle", xor: "Exclusive or", gaussian: "Gaussian", spiral: "Spiral", moons: "Moons",
-  flower: "Flower", blobs: "Blobs (multiclass)", multi_spiral: "Spirals (multiclass)",
-  plane: "Plane (regression)", multi_gaussian: "Bumps (regression)", custom: "Your own points",
-};
+export const DATASET_NAMES = {};
+export const LOSS_NAMES = {};
+export const MENU_WORDS = {};
+export const STATE_WORDS = {};
 
-// the loss's name in the Output panel's caption
-export const LOSS_NAMES = { bce: "binary cross-entropy", cross_entropy: "cross-entropy", mse: "squared error", quadratic: "½ squared error" };
-
-// the menus' words, by config key and choice
-export const MENU_WORDS = {
-  init: { xavier: "Xavier", he: "He", normal: "normal × 0.01" },
-  regularization: { none: "None", l1: "L1", l2: "L2" },
-  loss: {
-    auto: "Automatic", bce: "Cross-entropy (2 classes)", cross_entropy: "Cross-entropy (3+ classes)",
-    mse: "Squared error", quadratic: "½ squared error (Nielsen)",
-  },
-  problem: { classification: "Classification", regression: "Regression" },
-};
-
-export const STATE_WORDS = { running: "running", paused: "paused", diverged: "diverged", done: "finished", stopped: "stopped by the server", busy: "refused: the server is full" };
+export function learnWords(words) {
+  Object.assign(DATASET_NAMES, words.datasets);
+  Object.assign(LOSS_NAMES, words.losses);
+  Object.assign(MENU_WORDS, words.menus);
+  Object.assign(STATE_WORDS, words.states);
+}

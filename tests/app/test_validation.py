@@ -149,3 +149,13 @@ def test_predict_requests_use_the_same_translator(client: TestClient) -> None:
         if re.search(r"^def explain\b", p.read_text(), re.M)
     ]
     assert translators == ["app/validation.py"]
+
+
+def test_the_page_s_words_come_with_the_options(client: TestClient) -> None:
+    from app.playground.schema import DATASET_NAMES
+    from app.playground.words import WORDS
+
+    words = client.get("/api/options").json()["words"]
+    assert words == WORDS
+    assert set(words["datasets"]) == set(DATASET_NAMES)  # every data set has its name
+    assert set(words["losses"]) == set(LOSSES)
