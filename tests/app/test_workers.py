@@ -25,7 +25,8 @@ CONFIG = {"dataset": "circle", "hidden_layers": [4, 2], "grid": 20}
 async def join(server: Server, config: dict[str, Any], paused: bool = True) -> Any:
     """Open a session as the page does: a worker may send us on (close 1013 "rebalance")."""
     for tries in range(20):
-        ws = await websockets.connect(server.ws + f"/ws/train?try={tries}")
+        # a minute to open: a worker that was just started may still be importing
+        ws = await websockets.connect(server.ws + f"/ws/train?try={tries}", open_timeout=60)
         try:
             await ws.send(json.dumps({"type": "start", "paused": paused, "config": config}))
             first = json.loads(await ws.recv())
