@@ -144,6 +144,8 @@ class Session(Generic[R]):
                                 item = queue.receive_nowait()
                             except anyio.WouldBlock:
                                 break
+                            except anyio.EndOfStream:
+                                return  # the client went away between two chunks
                             await self.apply(item)
                         if self._running():
                             await self.train_chunk()
