@@ -300,7 +300,9 @@ def test_read_outs_are_quiet_and_a_summary_is_announced(page: Any, live_server: 
     )
     heard, epochs = page.evaluate("[window.heard, window.epochs]")
     # "started", then one summary, while the epoch read-out changed with every progress
-    assert 1 <= len(heard) <= 3 and epochs >= 10 * len(heard), (heard, epochs)
+    # (how many times depends on the machine's load; that it is many does not)
+    summaries = [h for h in heard if "training loss" in h]
+    assert len(summaries) == 1 and len(heard) <= 3 and epochs >= 10, (heard, epochs)
     assert any("training loss" in h for h in heard)
     assert "training loss" in page.get_by_role("img", name=re.compile("Loss curve")).get_attribute(
         "aria-label"
