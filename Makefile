@@ -28,7 +28,7 @@ types: $(STAMP)
 # pytest-xdist: most tests wait on a server, a browser or the daemon, so three workers
 # keep two cores busy; --dist loadfile keeps a module's tests (and its fixtures) on one.
 PYTEST_WORKERS ?= 3
-PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=12
 
 pytest: $(STAMP)
 	@$(PYTEST)
