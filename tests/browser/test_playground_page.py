@@ -154,7 +154,7 @@ def test_own_points_by_clicking(page: Any, live_server: str) -> None:
         page.get_by_label("class 1" if i >= 2 else "class 0").check()
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
     page.wait_for_function(
-        "() => document.getElementById('boundary').data?.[1]?.x?.length >= 2", timeout=5000
+        "() => document.getElementById('boundary').data?.[1]?.x?.length >= 2", timeout=20000
     )
     page.get_by_role("button", name="Play").click()
     wait_epoch(page, 20)
