@@ -11,28 +11,7 @@ from nn_core.backprop import as_float64, passes, saliency, trace
 from nn_core.gradcheck import check_gradient
 from nn_core.model import Network
 from nn_core.optimizers import SGD, Adam
-from tests.core.test_gradients import COMBOS, _targets
-
-
-def _net(
-    hidden: str, output: str, loss: str, **kw: object
-) -> tuple[Network, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(3)
-    k = 3 if output == "softmax" else 2
-    net = Network(
-        [3, 4, 3, k],
-        activation=hidden,
-        output_activation=output,
-        loss=loss,
-        init="xavier",
-        seed=1,
-        dtype="float64",
-        **kw,
-    )  # type: ignore[arg-type]
-    for b in net.biases:
-        b[...] = rng.normal(0, 0.3, b.shape)
-    x = rng.normal(0, 1, (7, 3))
-    return net, x, _targets(output, loss, rng, 7, k)
+from tests.core.test_gradients import COMBOS, small_net
 
 
 def _fd_derivative(name: str, z: np.ndarray) -> np.ndarray:
@@ -43,7 +22,7 @@ def _fd_derivative(name: str, z: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_passes_give_the_training_gradients(hidden: str, output: str, loss: str) -> None:
-    net, x, y = _net(hidden, output, loss)
+    net, x, y = small_net(hidden, output, loss)
     p = passes(net, x, y)
     value, grad_w, grad_b = net.loss_and_grads(x, y)
     assert p.loss == pytest.approx(value, rel=1e-12)
@@ -53,7 +32,7 @@ def test_passes_give_the_training_gradients(hidden: str, output: str, loss: str)
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_trace_obeys_the_backprop_identities(hidden: str, output: str, loss: str) -> None:
-    net, x, y = _net(hidden, output, loss)
+    net, x, y = small_net(hidden, output, loss)
     t = trace(net, x[2], y[2])
     assert len(t.layers) == 3
     a_prev = t.input
@@ -77,7 +56,7 @@ def test_trace_obeys_the_backprop_identities(hidden: str, output: str, loss: str
 def test_trace_gives_both_factors_of_each_delta(hidden: str, output: str, loss: str) -> None:
     """slope is f'(z) by finite differences; upstream is the sum over the units above of
     w_jk delta_k, and dL/dy_hat (by finite differences of the loss) at the output."""
-    net, x, y = _net(hidden, output, loss)
+    net, x, y = small_net(hidden, output, loss)
     t = trace(net, x[3], y[3])
     for li, layer in enumerate(t.layers):
         act = ACTIVATIONS[net.hidden_activations[li] if li < 2 else net.output_activation]
@@ -111,7 +90,7 @@ def test_trace_gives_both_factors_of_each_delta(hidden: str, output: str, loss: 
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss: str) -> None:
-    net, x, y = _net(hidden, output, loss)
+    net, x, y = small_net(hidden, output, loss)
     xs, ys = x[4:5], y[4:5]
     t = trace(net, x[4], y[4])
     assert t.loss == pytest.approx(net.loss(xs, ys), rel=1e-12)
@@ -130,7 +109,7 @@ def test_trace_gradients_match_finite_differences(hidden: str, output: str, loss
 
 
 def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
-    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.01)
+    net, x, y = small_net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.01)
     before = net.flat_parameters.copy()
     t = trace(net, x[0], y[0], SGD(0.5))
     np.testing.assert_array_equal(net.flat_parameters, before)  # nothing changed
@@ -145,7 +124,7 @@ def test_trace_update_is_the_sgd_step_and_lowers_the_samples_loss() -> None:
 
 
 def test_trace_takes_the_step_with_a_copy_of_the_runs_optimizer() -> None:
-    net, x, y = _net("relu", "sigmoid", "bce")
+    net, x, y = small_net("relu", "sigmoid", "bce")
     opt = Adam(0.01)
     opt.step([net.flat_parameters.copy()], [np.ones_like(net.flat_parameters)])
     t = trace(net, x[1], y[1], opt)
@@ -160,7 +139,7 @@ def test_trace_takes_the_step_with_a_copy_of_the_runs_optimizer() -> None:
 def test_check_gradient_matches_with_the_regulariser(
     hidden: str, output: str, loss: str, reg: str
 ) -> None:
-    net, x, y = _net(hidden, output, loss, regularization=reg, regularization_rate=0.05)
+    net, x, y = small_net(hidden, output, loss, regularization=reg, regularization_rate=0.05)
     for layer, kind, i, j in [(0, "weight", 1, 2), (2, "weight", 0, 0), (1, "bias", 0, 1)]:
         check = check_gradient(net, x, y, layer, kind, i, j)
         if check.note:
@@ -170,7 +149,7 @@ def test_check_gradient_matches_with_the_regulariser(
 
 
 def test_check_gradient_includes_the_penalty_in_the_analytic_value() -> None:
-    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.5)
+    net, x, y = small_net("tanh", "sigmoid", "bce", regularization="l2", regularization_rate=0.5)
     plain = check_gradient(
         Network(**{**net.config(), "regularization": "none"}), x, y, 0, "weight", 0, 0
     )
@@ -182,21 +161,21 @@ def test_check_gradient_includes_the_penalty_in_the_analytic_value() -> None:
 
 
 def test_check_gradient_explains_an_l1_zero_and_a_relu_kink() -> None:
-    net, x, y = _net("tanh", "sigmoid", "bce", regularization="l1", regularization_rate=0.1)
+    net, x, y = small_net("tanh", "sigmoid", "bce", regularization="l1", regularization_rate=0.1)
     net.weights[0][1, 1] = 1e-4  # closer to |w|'s corner than the step: the slopes differ
     check = check_gradient(net, x, y, 0, "weight", 1, 1)
     assert "L1 zero" in check.note
     assert not check.matches
     # Richardson's difference of 0.1|w| for |w| < h/2 is 0.1 * 7w / 3h, not 0.1 * sign(w)
     assert check.analytic - check.numeric == pytest.approx(0.1 * (1 - 7e-4 / (3 * check.step)))
-    relu, x, y = _net("relu", "sigmoid", "bce")
+    relu, x, y = small_net("relu", "sigmoid", "bce")
     relu.biases[0][0] = -float(x[0] @ relu.weights[0][:, 0])  # sample 0 sits on the kink
     check = check_gradient(relu, x, y, 0, "weight", 0, 0)
     assert "kink" in check.note
 
 
 def test_check_gradient_refuses_parameters_that_do_not_exist() -> None:
-    net, x, y = _net("tanh", "sigmoid", "bce")
+    net, x, y = small_net("tanh", "sigmoid", "bce")
     with pytest.raises(ValueError, match="^layer"):
         check_gradient(net, x, y, 3, "weight", 0, 0)
     with pytest.raises(ValueError, match="^i"):

@@ -29,6 +29,29 @@ def _targets(output: str, loss: str, rng: np.random.Generator, n: int, k: int) -
     return rng.uniform(0, 1, (n, k))
 
 
+def small_net(
+    hidden: str, output: str, loss: str, hidden_sizes: tuple[int, ...] = (4, 3), **kw: object
+) -> tuple[Network, np.ndarray, np.ndarray]:
+    """A float64 network of 3 inputs, 7 samples and their targets, with non-zero biases so
+    their gradients are tested too (``kw``: more Network settings)."""
+    rng = np.random.default_rng(3)
+    k = 3 if output == "softmax" else 2
+    net = Network(
+        [3, *hidden_sizes, k],
+        activation=hidden,
+        output_activation=output,
+        loss=loss,
+        init="xavier",
+        seed=1,
+        dtype="float64",
+        **kw,  # type: ignore[arg-type]
+    )
+    for b in net.biases:
+        b[...] = rng.normal(0, 0.3, b.shape)
+    x = rng.normal(0, 1, (7, 3))
+    return net, x, _targets(output, loss, rng, 7, k)
+
+
 def _numeric_grads(
     net: Network, x: np.ndarray, y: np.ndarray, train_penalty: bool
 ) -> list[np.ndarray]:
@@ -59,21 +82,7 @@ def _rel_error(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize(("hidden", "output", "loss"), COMBOS)
 def test_backprop_matches_finite_differences(hidden: str, output: str, loss: str) -> None:
-    rng = np.random.default_rng(3)
-    k = 3 if output == "softmax" else 2
-    net = Network(
-        [3, 4, 5, k],
-        activation=hidden,
-        output_activation=output,
-        loss=loss,
-        init="xavier",
-        seed=1,
-        dtype="float64",
-    )
-    for b in net.biases:  # non-zero biases so their gradients are tested too
-        b[...] = rng.normal(0, 0.3, b.shape)
-    x = rng.normal(0, 1, (7, 3))
-    y = _targets(output, loss, rng, 7, k)
+    net, x, y = small_net(hidden, output, loss, hidden_sizes=(4, 5))
     loss_value, grad_w, grad_b = net.loss_and_grads(x, y)
     assert loss_value == pytest.approx(net.loss(x, y))
     analytic = [g for pair in zip(grad_w, grad_b, strict=True) for g in pair]
