@@ -208,9 +208,10 @@ def server_pids(url: str) -> list[int]:
     return [parent, *workers]
 
 
-def _sessions(url: str) -> int:
+def _stats(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url + "/api/stats", timeout=10) as r:
-        return int(json.load(r)["sessions"])
+        stats: dict[str, Any] = json.load(r)
+        return stats
 
 
 # ------------------------------------------------------------- one row
@@ -242,6 +243,7 @@ async def measure(url: str, setups: list[tuple[str, dict[str, Any]]], seconds: f
     a = snapshot()
     await predictions(url, seconds, report, body=DIGITS_PAGE_PREDICT)
     b = snapshot()
+    rss = (await asyncio.to_thread(_stats, url))["rss_mb"]  # every worker's, with everyone in
     stop.set()
     await asyncio.gather(*tasks)
     wall = b[0] - a[0]
@@ -263,6 +265,7 @@ async def measure(url: str, setups: list[tuple[str, dict[str, Any]]], seconds: f
         "client_cpu": client,
         "other_cpu": (b[3] - a[3]) / wall * 100 - srv - client,
         "server_us_epoch": (b[2] - a[2]) / max(1.0, epochs) * 1e6,
+        "rss_mb": rss,
         "predict": report.predict_ms,
         "predict_errors": report.predict_errors,
     }
@@ -271,7 +274,7 @@ async def measure(url: str, setups: list[tuple[str, dict[str, Any]]], seconds: f
 def _settle(url: str) -> None:
     """Wait (up to 20 s) until the last row's sessions have ended on the server."""
     for _ in range(200):
-        if _sessions(url) == 0:
+        if _stats(url)["sessions"] == 0:
             return
         time.sleep(0.1)
 
@@ -303,7 +306,7 @@ def print_rates(rows: list[tuple[str, dict]]) -> None:
 def print_wire(rows: list[tuple[str, dict]]) -> None:
     head = (
         f"{'row':>9}{'raw kB/frame':>13}{'wire kB/frame':>14}{'wire Mbit/s median':>19}"
-        f"{'max':>6}{'raw Mbit/s median':>18}{'at 30 fps':>10}"
+        f"{'max':>6}{'raw Mbit/s median':>18}{'at 30 fps':>10}{'server RSS MB':>14}"
     )
     print(head)
     print("-" * len(head))
@@ -314,7 +317,7 @@ def print_wire(rows: list[tuple[str, dict]]) -> None:
         print(
             f"{name:>9}{statistics.median(raw):>13.1f}{statistics.median(wire):>14.1f}"
             f"{statistics.median(mbit):>19.2f}{mbit[-1]:>6.2f}"
-            f"{statistics.median(raw_mbit):>18.2f}{at30:>10.2f}"
+            f"{statistics.median(raw_mbit):>18.2f}{at30:>10.2f}{s['rss_mb']:>14.0f}"
         )
 
 
@@ -359,7 +362,8 @@ def main() -> None:
             _settle(url)
     print("\nRates per learner (CPU: % of one core; µs/epoch: the server's CPU per learner-epoch)")
     print_rates(rows)
-    print("\nBytes per learner (all messages; wire: compressed, as the socket read them)")
+    print("\nBytes per learner (all messages; wire: compressed, as the socket read them;")
+    print("at 30 fps: the median wire kB/frame at 30 frames/s; server RSS: all processes)")
     print_wire(rows)
     for name, s in rows:
         if name.startswith("mixed"):
