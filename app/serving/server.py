@@ -18,6 +18,7 @@ def run_server(
 
     from app.config import load_settings
     from app.main import create_app
+    from app.serving.deflate import uvicorn_options
 
     settings = load_settings()
     app = create_app(settings)
@@ -58,5 +59,6 @@ def run_server(
         ws_max_size=settings.max_message_bytes,
         log_level="info",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),
     )
     Server(config).run(sockets=sockets)
