@@ -32,11 +32,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, server  # noqa: E402
+from common import (  # noqa: E402
+    counting_connection,
+    cpu_seconds,
+    machine_busy_seconds,
+    percentile,
+    server,
+    server_pids,
+)
 
 from app.serving.loadtest import DIGITS_PAGE_PREDICT, TF_DEFAULT, Report, predictions  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 #: The mixed row: 5 setups a class might try (widths, activations, rates, data sets).
 MIXED: dict[str, dict[str, Any]] = {
     "default": TF_DEFAULT,
@@ -71,20 +77,6 @@ MIXED: dict[str, dict[str, Any]] = {
         "noise": 0.1,
     },
 }
-
-
-def _counting_connection() -> type:
-    """websockets' client connection, counting the bytes its socket reads."""
-    from websockets.asyncio.client import ClientConnection
-
-    class Counting(ClientConnection):
-        wire = 0
-
-        def data_received(self, data: bytes) -> None:
-            self.wire += len(data)
-            super().data_received(data)
-
-    return Counting
 
 
 @dataclass
@@ -124,7 +116,7 @@ async def learn(url: str, me: Learner, stop: asyncio.Event) -> None:
     """Train until ``stop``; reconnect at once when a worker bounces us, as the page does."""
     import websockets
 
-    counting = _counting_connection()
+    counting = counting_connection()
     base = url.replace("http://", "ws://") + "/ws/train"
     while not stop.is_set():
         target = base + (f"?try={me.bounced}" if me.bounced else "")
@@ -186,28 +178,6 @@ async def _read(ws: Any, me: Learner, stop: asyncio.Event) -> None:
         waiter.cancel()
 
 
-# ------------------------------------------------------------- CPU of processes
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def _machine_busy_seconds() -> float:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    return (sum(values[:8]) - values[3] - values[4]) / TICK  # all but idle and iowait
-
-
-def server_pids(url: str) -> list[int]:
-    """The worker processes (from ``/api/stats``) and their supervisor."""
-    with urllib.request.urlopen(url + "/api/stats", timeout=10) as r:
-        workers = [w["pid"] for w in json.load(r)["workers"]]
-    parent = int(Path(f"/proc/{workers[0]}/stat").read_text().rpartition(")")[2].split()[1])
-    return [parent, *workers]
-
-
 def _stats(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url + "/api/stats", timeout=10) as r:
         stats: dict[str, Any] = json.load(r)
@@ -236,8 +206,8 @@ async def measure(url: str, setups: list[tuple[str, dict[str, Any]]], seconds: f
         return (
             time.monotonic(),
             time.process_time(),
-            sum(map(_cpu_seconds, pids)),
-            _machine_busy_seconds(),
+            sum(map(cpu_seconds, pids)),
+            machine_busy_seconds(),
         )
 
     a = snapshot()

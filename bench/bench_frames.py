@@ -18,6 +18,7 @@ the bytes it would write, WebSocket framing included.  The CPU is this thread's 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import sys
@@ -30,6 +31,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import counting_connection, run_seconds, server, server_pids  # noqa: E402
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory  # noqa: E402
 from websockets.protocol import Protocol, Side  # noqa: E402
 
@@ -192,11 +195,68 @@ OPTIONS: list[tuple[str, str, Any, Recode | None]] = [
 ]
 
 
+# ------------------------------------------------------------- through the real server
+SERVED = {
+    "off (BACKPROP_WS_DEFLATE_LEVEL=0)": {"BACKPROP_WS_DEFLATE_LEVEL": "0"},
+    "the app's: level 1, window 15": {},
+    "level 6, window 12 (uvicorn's)": {
+        "BACKPROP_WS_DEFLATE_LEVEL": "6",
+        "BACKPROP_WS_DEFLATE_WINDOW_BITS": "12",
+    },
+}
+
+
+async def _steps(url: str, steps: int) -> tuple[float, float]:
+    """Server CPU seconds and wire bytes per ``step`` (an epoch, then its progress, frame,
+    health and status) of the default network, from epoch 0 on."""
+    import websockets
+
+    pids = server_pids(url)
+    async with websockets.connect(
+        url.replace("http", "ws") + "/ws/train",
+        create_connection=counting_connection(),
+        max_size=None,
+        ping_interval=None,
+    ) as ws:
+
+        async def until_status() -> None:
+            while True:
+                m = await ws.recv()
+                if isinstance(m, str) and m.startswith('{"type":"status"'):
+                    return
+
+        await ws.send(json.dumps({"type": "start", "config": {}, "paused": True}))
+        await until_status()
+        cpu, wire = sum(map(run_seconds, pids)), ws.wire
+        for _ in range(steps):
+            await ws.send('{"type":"step"}')
+            await until_status()
+        return (sum(map(run_seconds, pids)) - cpu) / steps, (ws.wire - wire) / steps
+
+
+def served(steps: int, rounds: int) -> None:
+    print(f"\nThrough the server: {steps} steps (an epoch and its messages each) from epoch 0,")
+    print("one connection offering deflate; server CPU per step, median of the rounds")
+    head = f"{'setting':<40}{'kB/step':>8}{'CPU µs/step':>12}{'vs off':>8}"
+    print(head)
+    print("-" * len(head))
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in SERVED}
+    for _ in range(rounds):  # interleaved: the machine's load changes from minute to minute
+        for name, env in SERVED.items():
+            with server(**env) as url:
+                results[name].append(asyncio.run(_steps(url, steps)))
+    off = statistics.median(c for c, _ in results[next(iter(SERVED))])
+    for name, runs in results.items():
+        cpu, wire = statistics.median(c for c, _ in runs), statistics.median(w for _, w in runs)
+        print(f"{name:<40}{wire / 1000:>8.2f}{cpu * 1e6:>12.0f}{(cpu - off) * 1e6:>+8.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--step", type=int, default=2, help="epochs between two frames")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=300, help="through the server (0: skip)")
     args = parser.parse_args()
     stages = {s: sequence(s, args.frames, args.step) for s in STAGES}
     n = args.frames
@@ -226,6 +286,9 @@ def main() -> None:
         mbit = max(sizes) * 8 * 30 / 1e6
         print(f"{group:2}{name:<40}{kb}{mbit:>8.2f}{statistics.median(costs):>8.0f}"
               f"{max(costs):>8.0f}", flush=True)  # fmt: skip
+
+    if args.steps:
+        served(args.steps, rounds=3)
 
 
 if __name__ == "__main__":
