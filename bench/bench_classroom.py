@@ -2,6 +2,7 @@
 at once against a real server, measured the way the targets are stated.
 
     python bench/bench_classroom.py [--seconds 15] [--learners 1 30 100 150 300] [--no-mixed]
+                                    [--env BACKPROP_WS_DEFLATE_LEVEL=0 ...]
 
 Each learner is a plain ``websockets`` client that offers permessage-deflate, as a browser
 does, and trains x1, x2 -> [4, 2] tanh -> sigmoid on the circle (batch 10, rate 0.03, a
@@ -314,11 +315,15 @@ def main() -> None:
     parser.add_argument("--learners", type=int, nargs="+", default=[1, 30, 100, 150, 300])
     parser.add_argument("--mixed", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--env", nargs="*", default=[], help="server settings, e.g. BACKPROP_WS_DEFLATE_LEVEL=0"
+    )
     args = parser.parse_args()
     plan = [(str(n), [("default", TF_DEFAULT)] * n) for n in args.learners]
     if args.mixed:
         plan.append(("mixed 30", [s for s in MIXED.items() for _ in range(6)]))
     env = {"BACKPROP_WORKERS": str(args.workers), "BACKPROP_MAX_SESSIONS": "400"}
+    env.update(kv.split("=", 1) for kv in args.env)
     rows = []
     print(
         f"{args.workers} worker processes, {os.cpu_count()} cores, "

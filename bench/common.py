@@ -3,7 +3,6 @@ training clients."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -101,16 +100,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def run_seconds(pid: int) -> float:
-    """Seconds the threads of process ``pid`` have run on a CPU so far, to the nanosecond
-    (the scheduler's own count; ``cpu_seconds`` counts in ticks of 10 ms)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total / 1e9
 
 
 def machine_busy_seconds() -> float:
