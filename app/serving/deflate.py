@@ -3,7 +3,7 @@
 Browsers offer permessage-deflate (RFC 7692) on every WebSocket, and uvicorn accepts it
 with fixed settings: its sans-I/O protocol (the default since 0.50) asks zlib for level 6
 with a 4 kB window (``server_max_window_bits=12``, ``memLevel=5``).  A 13.4 kB frame of the
-default network then costs about 350 µs of server CPU to compress (bench/bench_frames.py),
+default network then costs 340–390 µs of server CPU to compress (bench/bench_frames.py),
 and the window is too short to reach back to the previous frame, so parts of the boundary
 that did not change cost as much as parts that did.
 
