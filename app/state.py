@@ -13,6 +13,7 @@ import anyio
 from app.config import Settings
 from app.digits.store import ModelStore
 from app.serving.table import MAX_TRIES, WorkerTable, rss_kb
+from app.session.engine import Engine
 
 
 @dataclass
@@ -28,6 +29,8 @@ class AppState:
     table: WorkerTable | None = None
     #: Sessions in this process whose run is training right now (they share its cores).
     training: int = 0
+    #: Trains every playground session of this process in stacks.
+    engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def begin_shutdown(self) -> None:
