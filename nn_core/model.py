@@ -167,10 +167,11 @@ class Network:
         bs: list[Array] = []
         offset = 0
         for layer in self.layers:
-            for shape, out in ((layer.w.shape, ws), (layer.b.shape, bs)):
-                size = int(np.prod(shape))
-                out.append(flat[offset : offset + size].reshape(shape))
-                offset += size
+            n_in, n_out = layer.w.shape
+            ws.append(flat[offset : offset + n_in * n_out].reshape(n_in, n_out))
+            offset += n_in * n_out
+            bs.append(flat[offset : offset + n_out])
+            offset += n_out
         return ws, bs
 
     @property

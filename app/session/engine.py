@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -30,10 +31,14 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import numpy as np
 
 from app.config import Settings
 from app.wire import progress_event, status_event
+from nn_core.boundary import grid_points
+from nn_core.features import transform
 from nn_core.stack import Stack, stack_key
+from nn_core.stack_views import grid_layers, member_healths, stacked_passes
 from nn_core.training import Trainer
 
 log = logging.getLogger("backprop_lab.engine")
@@ -169,7 +174,10 @@ class Engine:
                 rows = [m for m in mine if plan[id(m)] > e and m.trainer.state == "running"]  # type: ignore[union-attr]
                 if not rows:
                     break
-                for m, r in zip(rows, stack.step([m.trainer for m in rows]), strict=True):  # type: ignore[misc]
+                trainers: Any = [m.trainer for m in rows]
+                # one learner alone trains the reference way: the same numbers, less overhead
+                got = [trainers[0].step()] if len(stack) == 1 else stack.step(trainers)
+                for m, r in zip(rows, got, strict=True):
                     reports[id(m)].append(r)
                 epochs += len(rows)
         if epochs:
@@ -179,13 +187,15 @@ class Engine:
         light = len(playing) >= self.settings.light_frames_from
         started = time.perf_counter()
         framed = 0
-        for m in playing:
+        due = [m for m in playing if reports[id(m)]]
+        pre = precompute(due, light)
+        for m in due:
             run = m.current
-            got = reports[id(m)]
-            if not got:
-                continue
-            messages: list[Any] = [progress_event(got)]
-            frame = run.frame(light=light) if light else run.frame()
+            messages: list[Any] = [progress_event(reports[id(m)])]
+            if id(m) in pre:
+                frame = run.frame(light, pre[id(m)])
+            else:
+                frame = run.frame(light=light) if light else run.frame()
             framed += 1
             messages += frame if isinstance(frame, list) else [frame]
             if run.state != "running":
@@ -195,3 +205,37 @@ class Engine:
             spent = (time.perf_counter() - started) / framed
             self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(features: tuple[str, ...], r: int) -> Any:
+    return transform(grid_points(r), features, np.float32)
+
+
+def precompute(due: list[Member], light: bool) -> dict[int, dict[str, Any]]:
+    """For members that share a stack, what their frames evaluate, once per stack: the
+    training-set passes, the boundary grid's and the thumbnails' layer outputs."""
+    out: dict[int, dict[str, Any]] = {}
+    by_stack: dict[int, list[Member]] = {}
+    for m in due:
+        if m.stack is not None and len(m.stack) > 1 and hasattr(m.current, "frame_needs"):
+            by_stack.setdefault(id(m.stack), []).append(m)
+    for group in by_stack.values():
+        stack = group[0].stack
+        assert stack is not None
+        trainers: Any = [m.trainer for m in group]
+        passes = stacked_passes(stack, trainers)
+        for m, fit in zip(group, member_healths(stack, trainers, passes), strict=True):
+            out[id(m)] = {"health": fit}
+        needs = {id(m): m.current.frame_needs(light) for m in group}
+        for kind, pick in (("output", 1), ("neurons", 2)):
+            grids: dict[tuple[Any, int], list[Member]] = {}
+            for m in group:
+                features, r = needs[id(m)][0], needs[id(m)][pick]
+                if r:
+                    grids.setdefault((features, r), []).append(m)
+            for (features, r), ms in grids.items():
+                layers = grid_layers(stack, [m.trainer for m in ms], _grid(features, r))  # type: ignore[misc]
+                for m, outs in zip(ms, layers, strict=True):
+                    out[id(m)][kind] = outs[-1] if kind == "output" else outs
+    return out

@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nn_core.backprop import passes
+from nn_core.boundary import grid_points, layer_outputs
 from nn_core.datasets import make_dataset, train_test_split
 from nn_core.features import transform
+from nn_core.health import health
 from nn_core.model import Network
 from nn_core.optimizers import get_optimizer
 from nn_core.problems import targets
 from nn_core.stack import Stack
+from nn_core.stack_views import grid_layers, member_healths, member_passes, stacked_passes
 from nn_core.training import Trainer
 
 ALL_FEATURES = ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2")
@@ -159,3 +163,39 @@ def test_shapes_that_differ_need_their_own_stack() -> None:
     for other in (member(1, hidden=(4, 3)), member(1, bs=20), member(1, opt="adam")):
         with pytest.raises(ValueError, match="another shape"):
             stack.add(other)
+
+
+@pytest.mark.parametrize("case", ["TF default, seeds and data", "multiclass, cross-entropy labels"])
+def test_a_stacks_frames_equal_each_members_own(case: str) -> None:
+    ts = [CASES[case](s) for s in range(4)]
+    stack = Stack(ts)
+    stack.fit(3)
+    chosen = [ts[3], ts[1]]  # any members, in any order
+    x = transform(grid_points(20), ("x1", "x2"))
+    for t, layers in zip(chosen, grid_layers(stack, chosen, x), strict=True):
+        alone = layer_outputs(t.network, ("x1", "x2"), grid_points(20))
+        assert [a.tobytes() for a in layers] == [a.tobytes() for a in alone]
+    for t, p in zip(chosen, member_passes(stack, chosen), strict=True):
+        ref = passes(t.network, t.x_train, t.y_train)
+        for name in ("inputs", "z", "a", "delta", "grad_w", "grad_b"):
+            got, want = getattr(p, name), getattr(ref, name)
+            assert [g.tobytes() for g in got] == [w.tobytes() for w in want], name
+        assert p.loss == ref.loss
+
+
+def test_a_stacks_health_equals_each_members_own() -> None:
+    ts = [
+        member(s, act="relu", lr=0.1 * (s + 1), reg=["none", "l2"][s % 2], rate=0.01)
+        for s in range(4)
+    ]
+    stack = Stack(ts)
+    stack.fit(4)
+    chosen = [ts[2], ts[0], ts[3]]
+    got = member_healths(stack, chosen, stacked_passes(stack, chosen))
+    for t, fit in zip(chosen, got, strict=True):
+        assert t.last_update is not None
+        ref = health(t.network, t.x_train, t.y_train, t.network.split(t.last_update)[0])
+        assert fit.layers == ref.layers and fit.finding == ref.finding
+        assert fit.dead_units == ref.dead_units and fit.n_points == ref.n_points
+        assert [g.tobytes() for g in fit.grad_w] == [g.tobytes() for g in ref.grad_w]
+        assert [g.tobytes() for g in fit.grad_b] == [g.tobytes() for g in ref.grad_b]
