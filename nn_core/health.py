@@ -92,6 +92,8 @@ class Health:
     dead_units: list[tuple[int, int]]  # (layer, unit) of every dead unit
     n_points: int
     finding: Finding
+    #: The regulariser's part of ``grad_w`` (zeros without one).
+    reg_w: list[Array] = field(default_factory=list)
 
 
 def saturated_mask(activation: str, a: Array) -> Array:
@@ -192,7 +194,8 @@ def healths(
                 )
             )
         grads = [g[i] for g in full]
-        out.append(Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers)))
+        reg = [r.reshape(g.shape) for r, g in zip(regs[i], grads, strict=True)]
+        out.append(Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers), reg))
     return out
 
 

@@ -16,6 +16,10 @@ import numpy as np
 from nn_core.types import Array
 
 
+def _nonzero(rate: Any) -> bool:
+    return bool(rate.any()) if isinstance(rate, np.ndarray) else bool(rate)
+
+
 class Regularizer:
     name: ClassVar[str] = ""
 
@@ -40,7 +44,7 @@ class L1(Regularizer):
         return float(self.rate * np.sum(np.abs(w), dtype=np.float64))
 
     def add_grad(self, w: Array, grad_w: Array) -> None:
-        if np.any(self.rate):
+        if _nonzero(self.rate):
             grad_w += self.rate * np.sign(w)
 
 
@@ -51,7 +55,7 @@ class L2(Regularizer):
         return float(0.5 * self.rate * np.sum(np.square(w, dtype=np.float64)))
 
     def add_grad(self, w: Array, grad_w: Array) -> None:
-        if np.any(self.rate):
+        if _nonzero(self.rate):
             grad_w += self.rate * w
 
 

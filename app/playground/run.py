@@ -17,7 +17,6 @@ from app.playground.views import BackpropViews
 from app.session.run import TrainerRun
 from app.validation import LIMITS, BadRequest
 from app.wire import encode_frame
-from nn_core.backprop import regularization_grads
 from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import EXTENT, make_dataset, train_test_split
 from nn_core.features import transform
@@ -135,7 +134,7 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             stepped = last_w if self.trainer.epoch else None  # no update ratio before a step
             x, y = self.trainer.x_train, self.trainer.y_train
             fit = pre["health"] if "health" in pre else health(net, x, y, stepped)
-        reg = regularization_grads(net)  # the card shows data and regulariser parts
+        reg = fit.reg_w  # the card shows data and regulariser parts
         flat = np.concatenate
         blocks = self._boundary_blocks(light, pre)
         blocks += [

@@ -43,6 +43,10 @@ from nn_core.training import Trainer
 
 log = logging.getLogger("backprop_lab.engine")
 Deliver = Callable[[list[Any]], None]
+#: Epochs per frame at least, for a run at full speed: a class that outgrows the cores
+#: loses frames and epochs alike, but always trains twice as fast as it draws (epochs
+#: cost a fifth of a frame).
+MIN_EPOCHS = 2
 
 
 @dataclass(eq=False)
@@ -143,7 +147,8 @@ class Engine:
         """Epochs each playing member trains this tick (by ``id``)."""
         fast = [m for m in playing if not m.current.speed]
         budget = 0.85 * interval - self.frame_cost * len(playing)
-        each = max(1, int(budget / (self.epoch_cost * max(1, len(fast))))) if fast else 0
+        each = int(budget / (self.epoch_cost * max(1, len(fast))))
+        each = max(MIN_EPOCHS, each) if fast else 0
         plan = {}
         for m in playing:
             speed = m.current.speed
