@@ -22,25 +22,9 @@ import signal
 import socket
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from app.serving.table import WorkerTable, rss_kb
-
-
-def default_workers(requested: int = 0) -> int:
-    """``requested`` (``BACKPROP_WORKERS``) if set, else the container's CPU quota (cgroup v2
-    ``cpu.max``) or the cores this process may use."""
-    if requested > 0:
-        return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            return max(1, min(cores or 1, round(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores or 1)
 
 
 def listener(host: str, port: int) -> socket.socket:

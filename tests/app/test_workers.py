@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import websockets
 
-from app.config import Settings, load_settings
-from app.serving.supervisor import default_workers
+from app.config import Settings, default_workers, load_settings
 from app.serving.table import WorkerTable
 from tests.app.test_reliability import Server, start_server, until
 
