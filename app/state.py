@@ -45,37 +45,43 @@ class AppState:
     def open_session(self, placed: Placed | None = None) -> str:
         """``"ok"``, or ``"busy"`` when the whole server is full.  ``placed``: the
         connection the session came on, settled in the same row write as its verdict."""
-        with self._locked():
+        with self._locked() as rss:
             self._settle(placed)
             if self.total_sessions() >= self.settings.max_sessions:
-                self._publish()
+                self._publish(rss)
                 return "busy"
             self.sessions += 1
-            self._publish()
+            self._publish(rss)
             return "ok"
 
     def close_session(self) -> None:
-        with self._locked():
+        with self._locked() as rss:
             self.sessions -= 1
-            self._publish()
+            self._publish(rss)
 
     def settle(self, placed: Placed) -> None:
         """A handed connection turned out not to be a session (an HTTP request, a refused
         or closed socket): the supervisor stops counting it as in flight here."""
-        with self._locked():
+        if placed.settled:  # most often, by its session: nothing to write
+            return
+        with self._locked() as rss:
             if self._settle(placed):
-                self._publish()
+                self._publish(rss)
 
     def publish(self) -> None:
         """Write this worker's row: a worker does so first when it is ready to serve."""
-        with self._locked():
-            self._publish()
+        with self._locked() as rss:
+            self._publish(rss)
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> Iterator[int]:
+        """Both locks, and this process's memory for its row: read first, since a file read
+        inside the shared lock would hold up the other workers and the supervisor's
+        placing whenever this process is preempted there."""
+        rss = rss_kb() if self.table is not None else 0
         shared = self.table.lock if self.table is not None and self.table.lock else None
         with self._lock, shared or contextlib.nullcontext():
-            yield
+            yield rss
 
     def _settle(self, placed: Placed | None) -> bool:
         if placed is None or placed.settled:
@@ -85,6 +91,6 @@ class AppState:
         self.settled += 1
         return True
 
-    def _publish(self) -> None:
+    def _publish(self, rss: int) -> None:
         if self.table is not None:
-            self.table.set(self.table.slot, os.getpid(), self.sessions, rss_kb(), self.settled)
+            self.table.set(self.table.slot, os.getpid(), self.sessions, rss, self.settled)
