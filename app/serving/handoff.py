@@ -94,10 +94,12 @@ class Handoff:
             transport, _ = await loop.connect_accepted_socket(
                 lambda: self.create_protocol(placed), sock
             )
-        except OSError:  # the client left before we could attach it
+        except BaseException as exc:
             sock.close()
-            self.state.settle(placed)
-            return
+            self.state.settle(placed)  # never load here
+            if isinstance(exc, OSError):  # the client left before we could attach it
+                return
+            raise
         if not placed.settled:
             placed.transport = transport
 
