@@ -163,29 +163,55 @@ def test_capacity_is_the_whole_servers(two: Server) -> None:
     assert busy["message"] == "The server is full: 12 learners are training."
 
 
+async def last_status(ws: Any) -> str:
+    """The state of the last status a session sent before its socket closed."""
+    state = ""
+    try:
+        async for msg in ws:
+            if isinstance(msg, str) and json.loads(msg)["type"] == "status":
+                state = json.loads(msg)["state"]
+    except websockets.ConnectionClosed:
+        pass
+    return state
+
+
 def test_sigterm_gives_every_session_on_every_worker_its_last_status(two: Server) -> None:
     async def main() -> list[str]:
         opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(6)))
         await asyncio.sleep(0.5)
         two.proc.send_signal(signal.SIGTERM)
-
-        async def last(ws: Any) -> str:
-            state = ""
-            try:
-                async for msg in ws:
-                    if isinstance(msg, str) and json.loads(msg)["type"] == "status":
-                        state = json.loads(msg)["state"]
-            except websockets.ConnectionClosed:
-                pass
-            return state
-
-        states = list(await asyncio.gather(*(last(ws) for ws, _ in opened)))
+        states = list(await asyncio.gather(*(last_status(ws) for ws, _ in opened)))
         for ws, _ in opened:
             await ws.close()
         return states
 
     assert asyncio.run(main()) == ["stopped"] * 6
     assert two.proc.wait(15) == 0
+
+
+def test_workers_whose_supervisor_was_killed_stop_as_on_sigterm(two: Server) -> None:
+    pids = [w["pid"] for w in two.get("/api/stats")["workers"]]
+
+    async def main() -> list[str]:
+        opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(4)))
+        two.proc.kill()  # no signal reaches the workers: their channel ends
+        ending = asyncio.gather(*(last_status(ws) for ws, _ in opened))
+        states = list(await asyncio.wait_for(ending, 30))
+        for ws, _ in opened:
+            await ws.close()
+        return states
+
+    try:
+        assert asyncio.run(main()) == ["stopped"] * 4
+        for _ in range(150):
+            if all(gone(pid) for pid in pids):
+                break
+            time.sleep(0.1)
+        assert all(gone(pid) for pid in pids)  # no orphan keeps serving
+    finally:
+        for pid in pids:
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def gone(pid: int) -> bool:
