@@ -168,25 +168,32 @@ def healths(
             for z, layer in zip(zs, net.layers, strict=True)
         ]
         sat = [saturated_mask(n, a).sum(axis=-1) for n, a in zip(names, acts, strict=True)]
+    # Python numbers once per figure, not once per network and layer
+    w_l = [v.tolist() for v in w_norm]
+    g_l = [v.tolist() for v in g_norm]
+    u_l = [v.tolist() for v in u_norm] if u_norm is not None else None
+    dead_l = [v.tolist() for v in dead]
+    sat_l = [v.tolist() for v in sat]
     out = []
     n_points = int(zs[0].shape[1])
     for i in range(k):
         layers: list[LayerHealth] = []
         dead_units: list[tuple[int, int]] = []
         for li, layer in enumerate(net.layers):
-            wn = float(w_norm[li][i])
+            wn = w_l[li][i]
             ratio = math.nan
-            if u_norm is not None and stepped[i]:
-                ratio = float(u_norm[li][i]) / max(wn, 1e-30)
-            dead_units.extend((li, int(u)) for u in np.flatnonzero(dead[li][i]))
+            if u_l is not None and stepped[i]:
+                ratio = u_l[li][i] / max(wn, 1e-30)
+            flags = dead_l[li][i]
+            dead_units.extend((li, u) for u, d in enumerate(flags) if d)
             act = layer.activation
             layers.append(
                 LayerHealth(
-                    grad_norm=float(g_norm[li][i]),
+                    grad_norm=g_l[li][i],
                     weight_norm=wn,
                     update_ratio=ratio,
-                    dead=int(dead[li][i].sum()),
-                    saturated=int(sat[li][i]),
+                    dead=sum(flags),
+                    saturated=int(sat_l[li][i]),
                     units=layer.n_out,
                     activation=names[li],
                     rectifier=act.rectifier,
