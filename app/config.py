@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     light_frames_from: int = 4
     #: Most boundary frames per second per session.
     max_fps: float = 30.0
+    #: permessage-deflate on the WebSockets (app/serving/deflate.py): the zlib level, 1 the
+    #: fastest (0: compression off, frames travel as they are), and the server's window in
+    #: bits (15 holds the previous frame, so what did not change costs almost nothing).
+    ws_deflate_level: Annotated[int, Field(ge=0, le=9)] = 1
+    ws_deflate_window_bits: Annotated[int, Field(ge=9, le=15)] = 15
 
     @model_validator(mode="before")
     @classmethod

@@ -1,7 +1,9 @@
-"""Shared bench helpers: a real server on 127.0.0.1 and a WebSocket training client."""
+"""Shared bench helpers: a real server on 127.0.0.1, its processes' CPU, and WebSocket
+training clients."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -74,3 +77,51 @@ async def train_session(url: str, config: dict[str, Any], seconds: float) -> dic
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def counting_connection() -> type:
+    """websockets' client connection, counting the bytes its socket reads (``.wire``):
+    the messages as they travelled, compressed and framed.  Pass it as ``create_connection``."""
+    from websockets.asyncio.client import ClientConnection
+
+    class Counting(ClientConnection):
+        wire = 0
+
+        def data_received(self, data: bytes) -> None:
+            self.wire += len(data)
+            super().data_received(data)
+
+    return Counting
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def run_seconds(pid: int) -> float:
+    """Seconds the threads of process ``pid`` have run on a CPU so far, to the nanosecond
+    (the scheduler's own count; ``cpu_seconds`` counts in ticks of 10 ms)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):  # a thread that ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy so far (all but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
+
+
+def server_pids(url: str) -> list[int]:
+    """The server's worker processes (from ``/api/stats``) and their supervisor, if any."""
+    with urllib.request.urlopen(url + "/api/stats", timeout=10) as r:
+        workers = [w["pid"] for w in json.load(r)["workers"]]
+    parent = int(Path(f"/proc/{workers[0]}/stat").read_text().rpartition(")")[2].split()[1])
+    return [parent, *workers] if parent != os.getpid() else workers

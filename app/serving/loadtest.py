@@ -30,6 +30,13 @@ TF_DEFAULT: dict[str, Any] = {
     "grid": 100,
 }
 SEVEN = [[[90, 70], [250, 70], [200, 160], [150, 280]]]
+#: What the digits page posts while a learner draws (a seven), saliency map included.
+DIGITS_PAGE_PREDICT: dict[str, Any] = {
+    "strokes": SEVEN,
+    "width": 336,
+    "height": 336,
+    "saliency": True,
+}
 
 
 @dataclass
@@ -160,8 +167,15 @@ class _Poster:
         self.conn.close()
 
 
-async def predictions(url: str, seconds: float, report: Report, every: float = 0.25) -> None:
-    body = {"strokes": SEVEN, "width": 336, "height": 336}
+async def predictions(
+    url: str,
+    seconds: float,
+    report: Report,
+    every: float = 0.25,
+    body: dict[str, Any] | None = None,
+) -> None:
+    """A prediction every ``every`` seconds for ``seconds``, each one's latency recorded."""
+    body = body or {"strokes": SEVEN, "width": 336, "height": 336}
     poster = _Poster(url, timeout=30)
     try:
         end = time.monotonic() + seconds

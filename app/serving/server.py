@@ -21,6 +21,7 @@ def run_server(
 
     from app.config import load_settings
     from app.main import create_app
+    from app.serving.deflate import uvicorn_options
     from app.serving.handoff import Handoff, SettleRequests
     from app.serving.table import PLACED, Placed
 
@@ -92,5 +93,6 @@ def run_server(
         ws_max_size=settings.max_message_bytes,
         log_level="info",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),
     )
     Server(config).run()
