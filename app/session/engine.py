@@ -76,6 +76,8 @@ class Engine:
     ticks: int = 0
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _sent: asyncio.Event = field(default_factory=asyncio.Event)
+    _unsent: set[Member] = field(default_factory=set)
 
     # ------------------------------------------------------------ sessions
     def join(self, run: Callable[[], Any], deliver: Deliver) -> Member:
@@ -89,6 +91,9 @@ class Engine:
         """The session ended: its trainer leaves its stack at the next tick."""
         member.run = lambda: None
         member.ready = False
+        self._unsent.discard(member)
+        if not self._unsent:
+            self._sent.set()
 
     def wake(self) -> None:
         """A run started playing: tick now rather than at the next interval."""
@@ -104,17 +109,33 @@ class Engine:
                     out = await anyio.to_thread.run_sync(self.tick, interval)
                 for member, messages in out:
                     member.ready = False
+                    self._unsent.add(member)
                     member.deliver(messages)
             except Exception:  # a bug must not stop every learner's training
                 log.exception("engine tick failed")
             self.ticks += 1
             self._wake.clear()
+            # The sessions send this tick's messages before the next tick, which would skip
+            # every learner whose messages are not out yet (half an interval at least, even
+            # when the tick ran late; a slow client waits for nobody after that).
             rest = interval - (time.monotonic() - started)
+            if self._unsent:
+                self._sent.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._sent.wait(), max(rest, interval / 2))
+                rest = interval - (time.monotonic() - started)
             if rest > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), rest)
             else:
-                await asyncio.sleep(0)  # let the sessions send and apply requests
+                await asyncio.sleep(0)  # let the sessions apply their requests
+
+    def sent(self, member: Member) -> None:
+        """The member's session has sent the messages of its last tick."""
+        member.ready = True
+        self._unsent.discard(member)
+        if not self._unsent:
+            self._sent.set()
 
     def _place(self) -> None:
         """Every member's trainer in the stack of its shape; the departed out."""

@@ -228,7 +228,7 @@ class Session(Generic[R]):
                     else:
                         await self._send_json(message)
                 if ticked:
-                    member.ready = True
+                    engine.sent(member)
         finally:
             engine.leave(member)
 
