@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> None:
 def serve_app(host: str, port: int, workers: int = 0) -> None:
     """Serve on every core (:mod:`app.serving.supervisor`), or in this process when one
     worker is asked for (``workers`` 0: as many as the CPU quota or the cores)."""
+    from app.config import default_workers
     from app.serving.server import run_server
-    from app.serving.supervisor import default_workers, serve_workers
+    from app.serving.supervisor import serve_workers
 
     n = default_workers(workers)
     if n <= 1:

@@ -12,9 +12,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+#: Learners one core trains at once at 60 epochs/s and 20 frames/s or more, each with
+#: TensorFlow Playground's default network (docs/deploy.md, bench/bench_classroom.py).
+LEARNERS_PER_CORE = 150
 #: The source checkout (when the package runs from one).
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +30,21 @@ def resource(name: str) -> Path:
     """
     inside = Path(str(files("app") / name))
     return inside if inside.is_dir() else ROOT / name
+
+
+def default_workers(requested: int = 0) -> int:
+    """``requested`` (``BACKPROP_WORKERS``) if set, else the container's CPU quota (cgroup v2
+    ``cpu.max``) or the cores this process may use."""
+    if requested > 0:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            return max(1, min(cores or 1, round(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores or 1)
 
 
 def _default_data_dir() -> Path:
@@ -55,8 +73,9 @@ class Settings(BaseSettings):
     #: Worker processes (0: the CPU quota, else the cores this process may use).
     workers: Annotated[int, Field(ge=0, le=256)] = 0
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
-    #: The whole server's, across its worker processes.
-    max_sessions: Annotated[int, Field(ge=1)] = 64
+    #: The whole server's, across its worker processes.  Unset: what the machine holds,
+    #: :data:`LEARNERS_PER_CORE` for each worker process.
+    max_sessions: Annotated[int, Field(ge=1)] = 0
     #: Worker threads that may train at the same moment (the capacity limiter).  One:
     #: small networks are bound by Python, and threads fighting over the GIL cut the total
     #: throughput and slow predictions (bench/bench_concurrency.py measures both).
@@ -82,6 +101,17 @@ class Settings(BaseSettings):
     #: bits (15 holds the previous frame, so what did not change costs almost nothing).
     ws_deflate_level: Annotated[int, Field(ge=0, le=9)] = 1
     ws_deflate_window_bits: Annotated[int, Field(ge=9, le=15)] = 15
+
+    @model_validator(mode="before")
+    @classmethod
+    def _capacity(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("max_sessions"):
+            try:
+                workers = int(data.get("workers") or 0)
+            except (TypeError, ValueError):
+                return data  # the workers field names the problem
+            data = {**data, "max_sessions": LEARNERS_PER_CORE * default_workers(workers)}
+        return data
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from app.digits.store import DEFAULT_MODEL, ModelStore
 from app.playground import routes as playground
 from app.serving import stats
 from app.serving.body_limit import BodyLimit
+from app.session.engine import Engine
 from app.state import AppState
 
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         limiter=anyio.CapacityLimiter(settings.train_threads),
         models=ModelStore(settings.data_dir),
+        engine=Engine(settings),
     )
     for feature in (pages, playground, digits, stats):
         app.include_router(feature.router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,6 +14,18 @@ import numpy as np
 
 # ------------------------------------------------------------- binary frames
 MAGIC = b"BPF1"
+BIG_ENDIAN = sys.byteorder == "big"
+
+
+_NAMES: dict[np.dtype[Any], str] = {}
+
+
+def _name(dtype: np.dtype[Any]) -> str:
+    """``dtype.name``, remembered (NumPy computes it afresh on every access)."""
+    name = _NAMES.get(dtype)
+    if name is None:
+        name = _NAMES[dtype] = dtype.name
+    return name
 
 
 def encode_frame(
@@ -29,11 +42,13 @@ def encode_frame(
         data = np.ascontiguousarray(arr)
         if data.dtype == np.float64:
             data = data.astype(np.float32)
-        raw = data.astype(data.dtype.newbyteorder("<")).tobytes()
+        if data.dtype.byteorder == ">" or (data.dtype.byteorder == "=" and BIG_ENDIAN):
+            data = data.astype(data.dtype.newbyteorder("<"))
+        raw = data.tobytes()
         layout.append(
             {
                 "name": name,
-                "dtype": str(data.dtype),
+                "dtype": _name(data.dtype),
                 "shape": list(data.shape),
                 "offset": offset,
                 **extra,

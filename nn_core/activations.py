@@ -198,13 +198,13 @@ class Softmax(Activation):
     onnx = (OnnxOp("Softmax", attributes={"axis": 1}),)
 
     def forward(self, z: Array, out: Array | None = None) -> Array:
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= out.sum(axis=-1, keepdims=True)
         return out
 
     def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        dot = np.sum(grad_a * a, axis=1, keepdims=True)
+        dot = np.sum(grad_a * a, axis=-1, keepdims=True)
         grad_a -= dot
         grad_a *= a
         return grad_a

@@ -29,9 +29,12 @@ def quantize(values: Array, lo: float, hi: float) -> Array:
     """Map ``[lo, hi]`` linearly onto ``0..255`` (clipped) as ``uint8``; NaN (a diverged
     network) maps to the middle, infinities to the ends."""
     with np.errstate(invalid="ignore", over="ignore"):
-        scaled = (np.asarray(values, np.float32) - lo) * (255.0 / (hi - lo))
-    scaled = np.nan_to_num(scaled, nan=127.5, posinf=255.0, neginf=0.0)
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+        scaled = np.subtract(np.asarray(values, np.float32), lo)
+        scaled *= 255.0 / (hi - lo)
+    np.nan_to_num(scaled, copy=False, nan=127.5, posinf=255.0, neginf=0.0)
+    np.rint(scaled, out=scaled)
+    np.clip(scaled, 0, 255, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def layer_outputs(network: Network, features: Sequence[str], points: Array) -> list[Array]:
@@ -40,16 +43,19 @@ def layer_outputs(network: Network, features: Sequence[str], points: Array) -> l
     return [x, *network.forward_all(x)]
 
 
-def neuron_views(network: Network, features: Sequence[str], points: Array) -> Array:
+def neuron_views(
+    network: Network, features: Sequence[str], points: Array, outs: list[Array] | None = None
+) -> Array:
     """Every neuron's value on ``points (m, 2)``, all on one ``-1 .. 1`` scale:
     ``(n_inputs + n_hidden + n_out, m)``, inputs first, one row per neuron.
 
     Input features are divided by their largest ``|value|`` on the points; hidden units are
     as they are (tanh fills the scale; ``quantize`` clips a relu's top); an output with
     finite bounds ``(lo, hi)`` is mapped onto it, ``2 (a - lo) / (hi - lo) - 1`` (a
-    sigmoid's or softmax's probabilities: ``2a - 1``).
+    sigmoid's or softmax's probabilities: ``2a - 1``).  ``outs``: :func:`layer_outputs`
+    on ``points``, if already computed.
     """
-    outs = layer_outputs(network, features, points)
+    outs = layer_outputs(network, features, points) if outs is None else outs
     inputs = outs[0]
     scale = np.maximum(np.abs(inputs).max(axis=0), 1e-9)  # features on their own scale
     lo, hi = network.layers[-1].activation.bounds

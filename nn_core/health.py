@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from nn_core.activations import ACTIVATIONS
-from nn_core.backprop import passes, regularization_grads
+from nn_core.backprop import Passes, passes, regularization_grads
 from nn_core.model import Network
 from nn_core.types import Array
 
@@ -92,55 +92,118 @@ class Health:
     dead_units: list[tuple[int, int]]  # (layer, unit) of every dead unit
     n_points: int
     finding: Finding
+    #: The regulariser's part of ``grad_w`` (zeros without one).
+    reg_w: list[Array] = field(default_factory=list)
 
 
 def saturated_mask(activation: str, a: Array) -> Array:
     """Units ``(n_units,)`` of a saturating activation whose outputs ``a (n, n_units)`` sit
-    within :data:`NEAR_BOUND` of a finite bound on > 99 % of rows (all False otherwise)."""
+    within :data:`NEAR_BOUND` of a finite bound on > 99 % of rows (all False otherwise).
+    With a leading stack axis, ``a (S, n, n_units)`` gives ``(S, n_units)``."""
     cls = ACTIVATIONS[activation]
     if not cls.saturating:
-        return np.zeros(a.shape[1], bool)
+        return np.zeros((*a.shape[:-2], a.shape[-1]), bool)
     near = np.zeros(a.shape, bool)
     for bound in cls.bounds:
         if math.isfinite(bound):
             near |= np.abs(a - bound) < NEAR_BOUND
-    return near.mean(axis=0) > 0.99
+    return near.mean(axis=-2) > 0.99
 
 
-def health(net: Network, x: Array, y: Array, last_update: list[Array] | None = None) -> Health:
+def norms(x: Array) -> Array:
+    """The Frobenius norm of each matrix of ``x (..., n, m)``, in float64."""
+    return np.sqrt(np.sum(np.square(x, dtype=np.float64), axis=(-2, -1)))
+
+
+def health(
+    net: Network,
+    x: Array,
+    y: Array,
+    last_update: list[Array] | None = None,
+    p: Passes | None = None,
+) -> Health:
     """Training health on ``(x, y)`` (the training set) at ``net``'s current weights.
 
-    ``last_update`` holds the last optimizer step's change of each weight matrix.
+    ``last_update`` holds the last optimizer step's change of each weight matrix; ``p``,
+    the passes on ``(x, y)`` if they were already computed.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p = passes(net, x, y)
-        reg = regularization_grads(net)
-    grad_w = [g + r for g, r in zip(p.grad_w, reg, strict=True)]
+        p = passes(net, x, y) if p is None else p
+    one = [a[None] for a in p.grad_w], [a[None] for a in p.z], [a[None] for a in p.a]
+    updates = None if last_update is None else [u[None] for u in last_update]
+    weights = [w[None] for w in net.weights]
+    regs = [[r[None] for r in regularization_grads(net)]]
+    return healths(net, weights, *one, [[b for b in p.grad_b]], regs, updates, [True])[0]
+
+
+def healths(
+    net: Network,
+    weights: list[Array],
+    grad_w: list[Array],
+    zs: list[Array],
+    acts: list[Array],
+    grad_b: list[list[Array]],
+    regs: list[list[Array]],
+    updates: list[Array] | None,
+    stepped: list[bool],
+) -> list[Health]:
+    """The health of ``S`` networks shaped like ``net`` at once: every array has a leading
+    stack axis (``weights[l] (S, n_in, n_out)``, ``zs[l]``, ``acts[l] (S, n, n_l)``, the
+    data gradients ``grad_w``, ``updates``); ``grad_b`` per network, ``regs`` per network
+    and layer (the regulariser's gradients, see :func:`regularization_grads`); ``stepped``
+    says which have taken a step (an update ratio).  :func:`health` is the case ``S = 1``."""
+    k = len(stepped)
     names = [*net.hidden_activations, net.output_activation]
-    layers: list[LayerHealth] = []
-    dead_units: list[tuple[int, int]] = []
-    for li, layer in enumerate(net.layers):
-        w_norm = float(np.linalg.norm(layer.w))
-        ratio = math.nan
-        if last_update is not None:
-            ratio = float(np.linalg.norm(last_update[li])) / max(w_norm, 1e-30)
-        act = layer.activation
-        dead_mask = np.all(p.z[li] <= 0, axis=0) if act.rectifier else np.zeros(layer.n_out, bool)
-        dead_units.extend((li, int(u)) for u in np.flatnonzero(dead_mask))
-        layers.append(
-            LayerHealth(
-                grad_norm=float(np.linalg.norm(grad_w[li])),
-                weight_norm=w_norm,
-                update_ratio=ratio,
-                dead=int(dead_mask.sum()),
-                saturated=int(saturated_mask(names[li], p.a[li]).sum()),
-                units=layer.n_out,
-                activation=names[li],
-                rectifier=act.rectifier,
-                saturating=act.saturating,
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        full = [
+            g + np.stack([r[li].reshape(g.shape[1:]) for r in regs]) for li, g in enumerate(grad_w)
+        ]
+        w_norm = [norms(w) for w in weights]
+        g_norm = [norms(g) for g in full]
+        u_norm = [norms(u) for u in updates] if updates is not None else None
+        dead = [
+            np.all(z <= 0, axis=1)
+            if layer.activation.rectifier
+            else np.zeros((k, layer.n_out), bool)
+            for z, layer in zip(zs, net.layers, strict=True)
+        ]
+        sat = [saturated_mask(n, a).sum(axis=-1) for n, a in zip(names, acts, strict=True)]
+    # Python numbers once per figure, not once per network and layer
+    w_l = [v.tolist() for v in w_norm]
+    g_l = [v.tolist() for v in g_norm]
+    u_l = [v.tolist() for v in u_norm] if u_norm is not None else None
+    dead_l = [v.tolist() for v in dead]
+    sat_l = [v.tolist() for v in sat]
+    out = []
+    n_points = int(zs[0].shape[1])
+    for i in range(k):
+        layers: list[LayerHealth] = []
+        dead_units: list[tuple[int, int]] = []
+        for li, layer in enumerate(net.layers):
+            wn = w_l[li][i]
+            ratio = math.nan
+            if u_l is not None and stepped[i]:
+                ratio = u_l[li][i] / max(wn, 1e-30)
+            flags = dead_l[li][i]
+            dead_units.extend((li, u) for u, d in enumerate(flags) if d)
+            act = layer.activation
+            layers.append(
+                LayerHealth(
+                    grad_norm=g_l[li][i],
+                    weight_norm=wn,
+                    update_ratio=ratio,
+                    dead=sum(flags),
+                    saturated=int(sat_l[li][i]),
+                    units=layer.n_out,
+                    activation=names[li],
+                    rectifier=act.rectifier,
+                    saturating=act.saturating,
+                )
             )
-        )
-    return Health(layers, grad_w, p.grad_b, dead_units, int(len(x)), diagnose(layers))
+        grads = [g[i] for g in full]
+        reg = [r.reshape(g.shape) for r, g in zip(regs[i], grads, strict=True)]
+        out.append(Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers), reg))
+    return out
 
 
 def diagnose(layers: list[LayerHealth]) -> Finding:

@@ -2,8 +2,12 @@
 
 A loss sees the output layer's pre-activation ``z``, its activation ``a`` and the
 target ``y`` (all ``(n_samples, n_out)``; ``cross_entropy`` also takes integer labels of
-shape ``(n_samples,)``).  ``delta`` returns ``dL/dz`` for the output layer: where the
-output activation and the loss cancel (sigmoid + bce, softmax + cross-entropy) it uses
+shape ``(n_samples,)``).  A leading stack axis is welcome: with ``(S, n_samples, n_out)``
+arrays (:mod:`nn_core.stack`) every formula runs per network, and :meth:`Loss.values`
+returns one loss per network, bit for bit what each alone would get.
+
+``delta`` returns ``dL/dz`` for the output layer: where the output activation and the
+loss cancel (sigmoid + bce, softmax + cross-entropy) it uses
 the fused, numerically exact form ``(a - y) / n``; otherwise it chains ``dL/da`` through
 the activation's ``backward``.
 """
@@ -39,6 +43,10 @@ class Loss:
         return self.fused_with is not None and isinstance(activation, self.fused_with)
 
     def value(self, z: Array, a: Array, y: Array) -> float:
+        return float(self.values(z, a, y))
+
+    def values(self, z: Array, a: Array, y: Array) -> Array:
+        """The mean loss over the samples axis (``-2``): a scalar, or one per network."""
         raise NotImplementedError
 
     def grad_a(self, a: Array, y: Array) -> Array:
@@ -53,11 +61,11 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        return float(np.mean(np.square(a - y, dtype=np.float64)))
+    def values(self, z: Array, a: Array, y: Array) -> Array:
+        return np.mean(np.square(a - y, dtype=np.float64), axis=(-2, -1))
 
     def grad_a(self, a: Array, y: Array) -> Array:
-        return (a - y) * (2.0 / a.size)
+        return (a - y) * (2.0 / (a.shape[-2] * a.shape[-1]))
 
 
 class Quadratic(Loss):
@@ -65,11 +73,11 @@ class Quadratic(Loss):
 
     name = "quadratic"
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        return float(0.5 * np.sum(np.square(a - y, dtype=np.float64)) / a.shape[0])
+    def values(self, z: Array, a: Array, y: Array) -> Array:
+        return 0.5 * np.sum(np.square(a - y, dtype=np.float64), axis=(-2, -1)) / a.shape[-2]
 
     def grad_a(self, a: Array, y: Array) -> Array:
-        return (a - y) * (1.0 / a.shape[0])
+        return (a - y) * (1.0 / a.shape[-2])
 
 
 class BinaryCrossEntropy(Loss):
@@ -83,19 +91,19 @@ class BinaryCrossEntropy(Loss):
     requires = ("sigmoid",)
     fused_with = Sigmoid
 
-    def value(self, z: Array, a: Array, y: Array) -> float:
+    def values(self, z: Array, a: Array, y: Array) -> Array:
         z64 = z.astype(np.float64)
         per = np.maximum(z64, 0.0) - z64 * y + np.log1p(np.exp(-np.abs(z64)))
-        return float(np.sum(per) / z.shape[0])
+        return np.sum(per, axis=(-2, -1)) / z.shape[-2]
 
     def grad_a(self, a: Array, y: Array) -> Array:
         eps = 1e-12
         clipped = np.clip(a, eps, 1.0 - eps)
-        return (clipped - y) / (clipped * (1.0 - clipped)) / a.shape[0]
+        return (clipped - y) / (clipped * (1.0 - clipped)) / a.shape[-2]
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
         if self.fuses(activation):
-            return (a - y) * (1.0 / a.shape[0])
+            return (a - y) * (1.0 / a.shape[-2])
         return super().delta(z, a, y, activation)
 
 
@@ -112,29 +120,41 @@ class CrossEntropy(Loss):
 
     @staticmethod
     def _targets(y: Array, k: int, dtype: type) -> Array:
-        return one_hot(y, k, dtype) if y.ndim == 1 else y
-
-    def value(self, z: Array, a: Array, y: Array) -> float:
-        z64 = z.astype(np.float64)
-        shifted = z64 - z64.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         if y.ndim == 1:
-            picked = log_p[np.arange(y.shape[0]), y.astype(np.intp)]
-            return float(-picked.mean())
-        return float(-np.sum(y * log_p) / z.shape[0])
+            return one_hot(y, k, dtype)
+        if not np.issubdtype(y.dtype, np.floating):  # labels (S, n) of stacked networks
+            return np.stack([one_hot(row, k, dtype) for row in y])
+        return y
+
+    @staticmethod
+    def _labelled(a: Array, y: Array) -> bool:
+        """Integer labels (one fewer axis than the outputs) rather than target rows."""
+        return y.ndim == a.ndim - 1
+
+    def values(self, z: Array, a: Array, y: Array) -> Array:
+        z64 = z.astype(np.float64)
+        shifted = z64 - z64.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        if self._labelled(z, y):
+            picked = np.take_along_axis(log_p, y[..., None].astype(np.intp), axis=-1)[..., 0]
+            return -picked.mean(axis=-1)
+        return -np.sum(y * log_p, axis=(-2, -1)) / z.shape[-2]
 
     def grad_a(self, a: Array, y: Array) -> Array:
-        t = self._targets(y, a.shape[1], a.dtype.type)
-        return -t / np.clip(a, 1e-12, None) / a.shape[0]
+        t = self._targets(y, a.shape[-1], a.dtype.type) if self._labelled(a, y) else y
+        return -t / np.clip(a, 1e-12, None) / a.shape[-2]
 
     def delta(self, z: Array, a: Array, y: Array, activation: Activation) -> Array:
         if self.fuses(activation):
             out = a.copy()
-            if y.ndim == 1:
-                out[np.arange(y.shape[0]), y.astype(np.intp)] -= 1.0
+            if self._labelled(a, y):
+                at = y[..., None].astype(np.intp)
+                picked = np.take_along_axis(out, at, axis=-1)
+                picked -= 1.0
+                np.put_along_axis(out, at, picked, axis=-1)
             else:
                 out -= y
-            out *= 1.0 / a.shape[0]
+            out *= 1.0 / a.shape[-2]
             return out
         return super().delta(z, a, y, activation)
 

@@ -124,16 +124,23 @@ class Network:
         """Make every weight, bias and gradient a view into one flat array each, so an
         optimizer updates all parameters with a handful of whole-array operations."""
         params = [p for layer in self.layers for p in (layer.w, layer.b)]
-        self.flat_parameters = np.concatenate([p.ravel() for p in params])
-        self.flat_gradients = np.zeros_like(self.flat_parameters)
+        flat = np.concatenate([p.ravel() for p in params])
+        self.bind(flat, np.zeros_like(flat))
+
+    def bind(self, parameters: Array, gradients: Array) -> None:
+        """Keep every weight, bias and gradient in the given flat arrays (views, not copies),
+        laid out like :attr:`flat_parameters`.  A :class:`~nn_core.stack.Stack` binds its
+        members to rows of its own storage; their values must already be there."""
+        self.flat_parameters = parameters
+        self.flat_gradients = gradients
         offset = 0
         for layer in self.layers:
             for name in ("w", "b"):
                 shape = getattr(layer, name).shape
                 size = int(np.prod(shape))
                 view = slice(offset, offset + size)
-                setattr(layer, name, self.flat_parameters[view].reshape(shape))
-                setattr(layer, f"grad_{name}", self.flat_gradients[view].reshape(shape))
+                setattr(layer, name, parameters[view].reshape(shape))
+                setattr(layer, f"grad_{name}", gradients[view].reshape(shape))
                 offset += size
 
     # ----------------------------------------------------------------- views
@@ -160,10 +167,11 @@ class Network:
         bs: list[Array] = []
         offset = 0
         for layer in self.layers:
-            for shape, out in ((layer.w.shape, ws), (layer.b.shape, bs)):
-                size = int(np.prod(shape))
-                out.append(flat[offset : offset + size].reshape(shape))
-                offset += size
+            n_in, n_out = layer.w.shape
+            ws.append(flat[offset : offset + n_in * n_out].reshape(n_in, n_out))
+            offset += n_in * n_out
+            bs.append(flat[offset : offset + n_out])
+            offset += n_out
         return ws, bs
 
     @property
@@ -213,9 +221,9 @@ class Network:
 
     def labels(self, a: Array) -> Array:
         """Class labels from output activations ``a`` (see :meth:`predict`)."""
-        if a.shape[1] > 1:
-            return np.argmax(a, axis=1)
-        return (a[:, 0] > (0.0 if self.output_activation == "tanh" else 0.5)).astype(np.int64)
+        if a.shape[-1] > 1:
+            return np.argmax(a, axis=-1)
+        return (a[..., 0] > (0.0 if self.output_activation == "tanh" else 0.5)).astype(np.int64)
 
     def loss(self, x: Array, y: Array) -> float:
         """The plain data loss (no regulariser, no dropout)."""

@@ -4,6 +4,9 @@
 page's live slider does exactly that).  State (velocities, moments) is allocated once,
 on the first step, with the parameters' shapes and dtype.
 
+The same code updates a stack of networks (:mod:`nn_core.stack`): parameters ``(S, n)``,
+and ``learning_rate`` and ``t`` given as ``(S, 1)`` columns, one value per network.
+
     sgd:       w -= lr * g
     momentum:  v = mu * v - lr * g;  w += v
     adam:      m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
@@ -14,19 +17,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from nn_core.types import Array
 
 
+def _scale(value: Any, dtype: np.dtype[Any]) -> Any:
+    """A Python number as it is (NumPy rounds it to the array's dtype); a column of
+    per-network values rounded to ``dtype`` once, which is the same rounding."""
+    return value.astype(dtype) if isinstance(value, np.ndarray) else value
+
+
 class Optimizer:
     name: ClassVar[str] = ""
 
     def __init__(self, learning_rate: float = 0.01) -> None:
-        self.learning_rate = learning_rate
-        self.t = 0
+        self.learning_rate: Any = learning_rate
+        self.t: Any = 0
 
     def step(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         self.t += 1
@@ -47,7 +56,7 @@ class SGD(Optimizer):
         if not self._tmp:
             self._tmp = [np.empty_like(p) for p in params]
         for p, g, tmp in zip(params, grads, self._tmp, strict=True):
-            np.multiply(g, self.learning_rate, out=tmp)  # no fresh temporary per step
+            np.multiply(g, _scale(self.learning_rate, p.dtype), out=tmp)  # no fresh temporary
             p -= tmp
 
 
@@ -64,7 +73,7 @@ class Momentum(Optimizer):
             self._v = [np.zeros_like(p) for p in params]
         for p, g, v in zip(params, grads, self._v, strict=True):
             v *= self.momentum
-            v -= self.learning_rate * g
+            v -= _scale(self.learning_rate, p.dtype) * g
             p += v
 
 
@@ -91,7 +100,8 @@ class Adam(Optimizer):
             self._tmp = [np.empty_like(p) for p in params]
         b1, b2 = self.beta1, self.beta2
         # Fold both bias corrections into one step size (Kingma & Ba, section 2).
-        step = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        step = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        step = float(step) if np.ndim(step) == 0 else step
         # Written as in-place passes over preallocated arrays: no temporaries per step.
         for p, g, m, v, tmp in zip(params, grads, self._m, self._v, self._tmp, strict=True):
             np.subtract(g, m, out=tmp)  # m += (1 - b1) (g - m)  ==  b1 m + (1 - b1) g
@@ -104,7 +114,7 @@ class Adam(Optimizer):
             np.sqrt(v, out=tmp)
             tmp += self.eps
             np.divide(m, tmp, out=tmp)
-            tmp *= step
+            tmp *= _scale(step, p.dtype)
             p -= tmp
 
 

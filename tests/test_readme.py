@@ -39,3 +39,29 @@ def test_the_backprop_walkthrough_holds_what_the_code_prints() -> None:
     block = doc.split("<!-- walkthrough:begin -->")[1].split("<!-- walkthrough:end -->")[0]
     assert block.strip() == printed
     assert "matches" in printed and "**Update**" in printed
+
+
+def test_readme_many_seeds_example_runs_and_matches_each_seed_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    first = next(b for b in blocks if "from nn_core import" in b)
+    stacked = next(b for b in blocks if "from nn_core.stack import Stack" in b)
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(compile(first, "README.md", "exec"), scope)
+    exec(compile(stacked, "README.md", "exec"), scope)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ of 100 seeds stuck: \[.*\]", line), line
+    trainers = scope["trainers"]
+    assert isinstance(trainers, list)
+    from nn_core import SGD, Network, Trainer
+
+    for t in trainers[:3]:  # the stack's curves are each seed's own
+        alone = Trainer(
+            Network([2, 3, 1], activation="sigmoid", seed=t.network.seed), SGD(1.0),
+            t.x_train, t.y_train, t.x_test, t.y_test,
+            batch_size=None, seed=t.network.seed, exact_train_loss=True,
+        )  # fmt: skip
+        assert alone.fit(500) == t.history

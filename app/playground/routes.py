@@ -35,7 +35,7 @@ async def playground(request: Request) -> HTMLResponse:
 @router.websocket("/ws/train")
 async def train_socket(websocket: WebSocket) -> None:
     """One playground training session per connection."""
-    await serve_session(websocket, PlaygroundSession)
+    await serve_session(websocket, PlaygroundSession, engine=websocket.app.state.backprop.engine)
 
 
 @router.get("/api/options")

@@ -17,7 +17,6 @@ from app.playground.views import BackpropViews
 from app.session.run import TrainerRun
 from app.validation import LIMITS, BadRequest
 from app.wire import encode_frame
-from nn_core.backprop import regularization_grads
 from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import EXTENT, make_dataset, train_test_split
 from nn_core.features import transform
@@ -31,6 +30,9 @@ from nn_core.training import Trainer
 THUMB = 16  # per-neuron heatmap resolution
 MAX_CLASSES = int(LIMITS["n_classes"][1])
 Block = tuple[str, np.ndarray, dict[str, Any]]
+#: What a stack computed for one member's frame: ``output`` (the last layer on the
+#: boundary grid), ``neurons`` (every layer on the thumbnail grid), ``health``.
+Precomputed = dict[str, Any]
 
 
 class PlaygroundRun(BackpropViews, TrainerRun):
@@ -104,22 +106,37 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             "test_points": pts(self.x_test, self.y_test),
         }
 
-    def frame(self, light: bool = False) -> list[bytes | dict[str, Any]]:
+    def frame_needs(self, light: bool = False) -> tuple[tuple[str, ...], int, int]:
+        """What the next frame evaluates: the features, the boundary grid's resolution and
+        the thumbnails' (0 when they are not due); the engine computes these for a stack."""
+        r = self.cfg.grid
+        if light and r > 50:
+            r = min(50, r // 2)
+        thumbs = not light or (getattr(self, "_frames", 0) + 1) % 2 == 1
+        return tuple(self.cfg.features), r, THUMB if thumbs else 0
+
+    def frame(
+        self, light: bool = False, pre: Precomputed | None = None
+    ) -> list[bytes | dict[str, Any]]:
         """The boundary frame (output grid, neuron thumbnails, weights, biases, their
         training-set gradients and last updates) and the health event that goes with it.
 
         ``light`` (a busy server): the grid at half resolution (at most 50 x 50) and the
-        neuron thumbnails only every other frame; everything else as always.
+        neuron thumbnails only every other frame; everything else as always.  ``pre``: the
+        network's outputs on the grids and its training-set passes, computed for its whole
+        stack at once (:mod:`nn_core.stack_views`); the same numbers as computed here.
         """
         net = self.network
+        pre = pre or {}
         self._frames = getattr(self, "_frames", 0) + 1
         with np.errstate(over="ignore", invalid="ignore"):
             last_w, last_b = net.split(self.trainer.last_update)  # type: ignore[arg-type]
             stepped = last_w if self.trainer.epoch else None  # no update ratio before a step
-            fit = health(net, self.trainer.x_train, self.trainer.y_train, stepped)
-        reg = regularization_grads(net)  # the card shows data and regulariser parts
+            x, y = self.trainer.x_train, self.trainer.y_train
+            fit = pre["health"] if "health" in pre else health(net, x, y, stepped)
+        reg = fit.reg_w  # the card shows data and regulariser parts
         flat = np.concatenate
-        blocks = self._boundary_blocks(light)
+        blocks = self._boundary_blocks(light, pre)
         blocks += [
             ("grad_weights", flat([g.ravel() for g in fit.grad_w]), {}),
             ("grad_weights_reg", flat([g.ravel() for g in reg]), {}),
@@ -131,8 +148,9 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         header = {"type": "frame", "epoch": self.trainer.epoch, "grid": grid}
         return [encode_frame(header, blocks), self._health_event(fit)]
 
-    def _boundary_blocks(self, light: bool = False) -> list[Block]:
+    def _boundary_blocks(self, light: bool = False, pre: Precomputed | None = None) -> list[Block]:
         net, cfg = self.network, self.cfg
+        pre = pre or {}
         grid, r = self.grid, cfg.grid
         if light and cfg.grid > 50:
             r = min(50, cfg.grid // 2)
@@ -141,7 +159,7 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             grid = self._light_grid[1]
         thumbs_now = not light or self._frames % 2 == 1
         with np.errstate(over="ignore", invalid="ignore"):
-            out = layer_outputs(net, cfg.features, grid)[-1]
+            out = pre["output"] if "output" in pre else layer_outputs(net, cfg.features, grid)[-1]
         blocks: list[tuple[str, np.ndarray, dict[str, Any]]] = []
         if self.problem == "regression":
             blocks.append(("output", quantize(out[:, 0], -1, 1).reshape(r, r), {"lo": -1, "hi": 1}))
@@ -153,15 +171,15 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         else:
             blocks.append(("output", quantize(out[:, 0], 0, 1).reshape(r, r), {"lo": 0, "hi": 1}))
         if thumbs_now:
-            blocks.append(self._thumbnails())
+            blocks.append(self._thumbnails(pre.get("neurons")))
         blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))
         blocks.append(("biases", np.concatenate([b.ravel() for b in net.biases]), {}))
         return blocks
 
-    def _thumbnails(self) -> Block:
+    def _thumbnails(self, outs: list[np.ndarray] | None = None) -> Block:
         """A 16 x 16 view of every neuron over the plane, on one -1..1 scale."""
         with np.errstate(over="ignore", invalid="ignore"):
-            cols = neuron_views(self.network, self.cfg.features, self.thumbs)  # (neurons, 256)
+            cols = neuron_views(self.network, self.cfg.features, self.thumbs, outs)  # (n, 256)
         return ("neurons", quantize(cols, -1, 1).reshape(-1, THUMB, THUMB), {"lo": -1, "hi": 1})
 
     def status_extra(self) -> dict[str, Any]:

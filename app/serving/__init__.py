@@ -1,2 +1,3 @@
-"""Serving: the uvicorn server, the supervisor of one worker process per core, the shared
-worker table, the body limit, ``/api/stats`` and ``backprop-lab loadtest``."""
+"""Serving: the uvicorn server, the supervisor that places each connection on one of its
+worker processes (one per core) and a worker's end of that handoff, the shared worker
+table, the body limit, ``/api/stats`` and ``backprop-lab loadtest``."""

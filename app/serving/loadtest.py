@@ -46,7 +46,6 @@ class Learner:
     busy: bool = False
     error: str = ""
     seconds: float = 0.0
-    reconnects: int = 0
 
     @property
     def epochs_per_s(self) -> float:
@@ -102,26 +101,11 @@ async def learner(
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     began = time.monotonic()
     try:
-        await _train(websockets, url, seconds, began, me, config)
+        # One connection, as any plain client: the server places it on a worker.
+        await _session(websockets, _ws_url(url), seconds, began, me, config)
     except Exception as exc:  # a refused or broken connection is part of the result
         if not me.busy:
             me.error = f"{type(exc).__name__}: {exc}"[:120]
-
-
-async def _train(
-    websockets: Any, url: str, seconds: float, began: float, me: Learner, config: dict[str, Any]
-) -> None:
-    tries = 0
-    while True:  # a worker may send us on to a less busy one, as it does the page
-        target = _ws_url(url) + (f"?try={tries}" if tries else "")
-        try:
-            await _session(websockets, target, seconds, began, me, config)
-            return
-        except websockets.ConnectionClosed as exc:
-            if exc.rcvd is None or exc.rcvd.reason != "rebalance" or me.epochs:
-                raise
-            tries += 1
-            me.reconnects += 1
 
 
 async def _session(

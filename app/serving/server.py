@@ -5,20 +5,25 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import signal
+import socket
 from types import FrameType
 from typing import Any
 
 
 def run_server(
-    host: str, port: int, *, table: Any = None, sockets: list[Any] | None = None
+    host: str, port: int, *, table: Any = None, channel: socket.socket | None = None
 ) -> None:
     """One uvicorn server in this process; on SIGTERM/SIGINT, sessions first get a last
-    status.  ``table`` and ``sockets``: a worker's shared table and its own listener."""
+    status.  ``table`` and ``channel``: a worker's shared table and its end of the
+    supervisor's socketpair, on which its connections arrive (it has no listener)."""
     import uvicorn
 
     from app.config import load_settings
     from app.main import create_app
     from app.serving.deflate import uvicorn_options
+    from app.serving.handoff import Handoff, SettleRequests
+    from app.serving.table import PLACED, Placed
 
     settings = load_settings()
     app = create_app(settings)
@@ -35,6 +40,35 @@ def run_server(
 
     class Server(uvicorn.Server):
         draining = False
+        handoff: Handoff | None = None
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            if channel is None:
+                await super().startup(sockets)
+                return
+            # An empty list of sockets, as a gunicorn worker passes its own: no listener.
+            await super().startup([])
+            self.handoff = Handoff(channel, self.create_protocol, state, self.supervisor_gone)
+            self.handoff.start(asyncio.get_running_loop())
+            state.publish()  # ready: from now on the supervisor places connections here
+
+        def create_protocol(self, placed: Placed) -> asyncio.Protocol:
+            """What uvicorn's ``Server.startup`` hands ``create_server`` (its local
+            ``create_protocol``), with the connection's record in the state its scopes copy."""
+            return self.config.http_protocol_class(  # type: ignore[call-arg]
+                config=self.config,
+                server_state=self.server_state,
+                app_state={**self.lifespan.state, PLACED: placed},
+            )
+
+        def supervisor_gone(self) -> None:
+            if not self.draining and not self.should_exit:
+                self.handle_exit(signal.SIGTERM, None)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.handoff is not None:
+                self.handoff.close()  # where uvicorn closes its listeners: no new connections
+            await super().shutdown(sockets)
 
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             if self.draining or state.sessions == 0 or state.loop is None:
@@ -53,7 +87,7 @@ def run_server(
             finish()
 
     config = uvicorn.Config(
-        app,
+        SettleRequests(app, state) if channel is not None else app,
         host=host,
         port=port,
         ws_max_size=settings.max_message_bytes,
@@ -61,4 +95,4 @@ def run_server(
         timeout_graceful_shutdown=5,
         **uvicorn_options(settings),
     )
-    Server(config).run(sockets=sockets)
+    Server(config).run()

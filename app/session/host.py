@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
+from app.serving.table import placed_in
 from app.session.session import GONE, Session
 from app.state import AppState
 from app.wire import busy_event
@@ -41,15 +42,9 @@ async def serve_session(
         await websocket.close(code=1008, reason="origin not allowed")
         return
     await websocket.accept()
-    try:
-        tries = int(websocket.query_params.get("try", "0"))
-    except ValueError:
-        tries = 0
-    verdict = state.open_session(tries)
-    if verdict == "rebalance":  # another worker is less busy: come back, you'll land anew
-        await websocket.close(code=1013, reason="rebalance")
-        return
-    if verdict == "busy":
+    # (Older pages add ``?try=N`` after a "rebalance" close; it is ignored: the supervisor
+    # places every connection on the least busy worker, so none is sent on.)
+    if state.open_session(placed_in(websocket.scope)) == "busy":
         await websocket.send_json(busy_event(state.settings.max_sessions))
         await websocket.close(code=1013, reason="busy")
         return

@@ -28,6 +28,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.config import Settings
+from app.session.engine import Engine
 from app.session.pacing import Pacer
 from app.session.requests import Item, SetRequest
 from app.session.run import Frame, Run
@@ -69,6 +70,7 @@ class Session(Generic[R]):
         stopping: asyncio.Event | None = None,
         close: Callable[[int], Awaitable[None]] | None = None,
         load: Load | None = None,
+        engine: Engine | None = None,
     ) -> None:
         #: ``load.training`` counts the runs training right now in this process, which
         #: split its CPU time between them.
@@ -77,8 +79,12 @@ class Session(Generic[R]):
         self.pacer = Pacer(settings)
         self.stopping, self.close = stopping, close
         self.parse, self.build = parse, build
-        self.send_json = send_json
-        self.send_bytes = send_bytes
+        self._send_json, self._send_bytes = send_json, send_bytes
+        #: With an engine, the process's engine trains the run (in a stack); the session
+        #: applies requests and sends what the engine and its handlers produce, in order.
+        self.engine = engine
+        self._outbox: asyncio.Queue[tuple[list[Any], bool]] = asyncio.Queue()
+        self._held: list[Any] | None = None
         self.settings = settings
         self.limiter = limiter
         self.run: R | None = None
@@ -110,7 +116,11 @@ class Session(Generic[R]):
                 tg.cancel_scope.cancel()
 
             tg.start_soon(listen)
-            tg.start_soon(self.train_loop, recv)
+            if self.engine is None:
+                tg.start_soon(self.train_loop, recv)
+            else:
+                tg.start_soon(self.request_loop, recv)
+                tg.start_soon(self.sender, self.engine)
             if self.stopping is not None:
                 tg.start_soon(watch_shutdown, self.stopping)
 
@@ -163,6 +173,64 @@ class Session(Generic[R]):
                         self.run.trainer.pause()
                     name = type(exc).__name__
                     await self.error("server", f"internal error ({name}); the run is paused")
+
+    async def send_json(self, event: dict[str, Any]) -> None:
+        if self._held is not None:
+            self._held.append(event)
+        else:
+            await self._send_json(event)
+
+    async def send_bytes(self, data: bytes) -> None:
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            await self._send_bytes(data)
+
+    async def request_loop(self, queue: MemoryObjectReceiveStream[Item]) -> None:
+        """With an engine: apply each request between two ticks (under the engine's lock),
+        holding its messages back for :meth:`sender`, so a slow client never holds the
+        lock and every message leaves in order."""
+        assert self.engine is not None
+        async with queue:
+            while True:
+                try:
+                    item = await queue.receive()
+                except anyio.EndOfStream:
+                    return
+                held: list[Any] = []
+                async with self.engine.lock:
+                    self._held = held
+                    try:
+                        await self.apply(item)
+                    except Exception as exc:  # a bug must not take the session down
+                        log.exception("session error")
+                        if self.run is not None:
+                            self.run.trainer.pause()
+                        name = type(exc).__name__
+                        await self.error("server", f"internal error ({name}); the run is paused")
+                    finally:
+                        self._held = None
+                self._outbox.put_nowait((held, False))
+                self._count(self._running())
+                if self._running():
+                    self.engine.wake()
+
+    async def sender(self, engine: Engine) -> None:
+        """Send the engine's ticks and the handlers' replies; a tick's messages out, the
+        engine may train this run again."""
+        member = engine.join(lambda: self.run, lambda m: self._outbox.put_nowait((m, True)))
+        try:
+            while True:
+                messages, ticked = await self._outbox.get()
+                for message in messages:  # straight to the socket, never held back
+                    if isinstance(message, bytes):
+                        await self._send_bytes(message)
+                    else:
+                        await self._send_json(message)
+                if ticked:
+                    engine.sent(member)
+        finally:
+            engine.leave(member)
 
     def _count(self, training: bool) -> None:
         if self.load is not None and training != self._counted:

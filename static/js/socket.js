@@ -30,7 +30,7 @@ export class TrainSocket {
 
   connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    // "try" tells a busy worker we were already sent on (see app/workers.py)
+    // "try": how often an older server sent us on ("rebalance"); this one ignores it
     this.ws = new WebSocket(`${proto}//${location.host}${this.path}${this.tries ? `?try=${this.tries}` : ""}`);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => {
@@ -51,7 +51,8 @@ export class TrainSocket {
     };
     this.ws.onclose = (ev) => {
       if (ev.code === 1013 && ev.reason === "rebalance") {
-        // another worker is less busy: reconnect at once, landing afresh
+        // Never sent since the supervisor places each connection (app/serving/supervisor.py);
+        // older servers did, which a page may meet in a rolling update: reconnect at once.
         this.tries = (this.tries || 0) + 1;
         this.connect();
         return;

@@ -103,7 +103,10 @@ async def train_then_vanish(url: str) -> None:
 
 
 def test_disconnect_storm_leaves_nothing_behind(server: Server) -> None:
-    asyncio.run(train_then_vanish(server.ws))  # warm up the worker pool
+    async def warm_up() -> None:  # the worker pool, and a class-sized stack's buffers once
+        await asyncio.gather(*(train_then_vanish(server.ws) for _ in range(25)))
+
+    asyncio.run(warm_up())
     for _ in range(100):  # until the server has seen that client go
         base = server.get("/api/stats")
         if base["sessions"] == 0:

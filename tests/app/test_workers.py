@@ -1,55 +1,125 @@
-"""Every core: worker processes with their own listeners, balanced sessions, one capacity,
-graceful shutdown and a replaced worker, on a real server on 127.0.0.1."""
+"""Every core: worker processes behind one supervisor that places each connection,
+balanced sessions, one capacity, graceful shutdown and a replaced worker, on a real server
+on 127.0.0.1."""
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import signal
+import socket
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
 
-from app.config import Settings, load_settings
-from app.serving.supervisor import default_workers
-from app.serving.table import WorkerTable
+from app.config import Settings, default_workers, load_settings
+from app.serving.table import WorkerTable, least_busy
 from tests.app.test_reliability import Server, start_server, until
 
 CONFIG = {"dataset": "circle", "hidden_layers": [4, 2], "grid": 20}
 
 
-async def join(server: Server, config: dict[str, Any], paused: bool = True) -> Any:
-    """Open a session as the page does: a worker may send us on (close 1013 "rebalance")."""
-    for tries in range(20):
-        # a minute to open: a worker that was just started may still be importing
-        ws = await websockets.connect(server.ws + f"/ws/train?try={tries}", open_timeout=60)
-        try:
-            await ws.send(json.dumps({"type": "start", "paused": paused, "config": config}))
-            first = json.loads(await ws.recv())
-        except websockets.ConnectionClosed as exc:
-            await ws.close()  # its transport too, before the next try
-            assert exc.rcvd is not None and exc.rcvd.reason == "rebalance"
-            continue
-        return ws, first
-    raise AssertionError("never placed")
+async def join(server: Server, config: dict[str, Any], paused: bool = True, query: str = "") -> Any:
+    """Open a session as any plain client does: one connection, no retry.  The server
+    answers on it (it is never closed with "rebalance", as it once was)."""
+    # a minute to open: a worker that was just started may still be importing
+    ws = await websockets.connect(server.ws + "/ws/train" + query, open_timeout=60)
+    await ws.send(json.dumps({"type": "start", "paused": paused, "config": config}))
+    first = json.loads(await ws.recv())  # a close here would raise ConnectionClosed
+    return ws, first
 
 
-@pytest.fixture()
-def two(tmp_path: Path) -> Any:
-    server = start_server(tmp_path, BACKPROP_WORKERS="2", BACKPROP_MAX_SESSIONS="12")
-    for _ in range(1200):  # both workers have registered in the shared table
-        if len(server.get("/api/stats")["workers"]) == 2:
-            break
-        time.sleep(0.05)
-    assert len(server.get("/api/stats")["workers"]) == 2
-    yield server
+def workers_server(tmp_path: Path, **env: str) -> Server:
+    """A server with two worker processes, once both have registered in the table."""
+    server = start_server(tmp_path, BACKPROP_WORKERS="2", **env)
+    try:
+        for _ in range(1200):
+            if len(server.get("/api/stats")["workers"]) == 2:
+                return server
+            time.sleep(0.05)
+        raise AssertionError(f"the workers never registered: {server.get('/api/stats')}")
+    except BaseException:
+        stop(server)
+        raise
+
+
+def stop(server: Server) -> None:
     if server.proc.poll() is None:
         server.proc.send_signal(signal.SIGTERM)
         server.proc.wait(15)
+
+
+@pytest.fixture()
+def two(tmp_path: Path) -> Iterator[Server]:
+    server = workers_server(tmp_path, BACKPROP_MAX_SESSIONS="12")
+    yield server
+    stop(server)
+
+
+def sessions_per_worker(server: Server) -> list[int]:
+    return sorted(w["sessions"] for w in server.get("/api/stats")["workers"])
+
+
+def test_30_plain_clients_all_train_on_their_first_connection_15_per_worker(
+    tmp_path: Path,
+) -> None:
+    server = workers_server(tmp_path, BACKPROP_MAX_SESSIONS="32")
+
+    async def main() -> tuple[list[str], list[int]]:
+        opened = await asyncio.gather(*(join(server, CONFIG) for _ in range(30)))
+        counts = sessions_per_worker(server)
+        for ws, _ in opened:
+            await ws.close()
+        return [first["type"] for _, first in opened], counts
+
+    try:
+        firsts, counts = asyncio.run(main())
+        page = urllib.request.urlopen(server.url + "/", timeout=5)
+        html = page.read().decode()
+    finally:
+        stop(server)
+    assert firsts == ["ready"] * 30
+    assert counts == [15, 15]  # exactly even, where the kernel alone splits unevenly
+    assert page.status == 200 and "<html" in html.lower()  # HTTP is placed too
+
+
+def test_connections_that_are_not_sessions_stop_counting_once_settled(two: Server) -> None:
+    """Probes, requests and refusals are load only until the table shows what they were,
+    even a kept-alive HTTP connection: afterwards 10 sessions split exactly 5/5."""
+    port = int(two.url.rsplit(":", 1)[1])
+
+    async def main() -> list[int]:
+        for _ in range(3):  # a TCP probe: connects and leaves without a request
+            with socket.create_connection(("127.0.0.1", port)):
+                pass
+        for _ in range(5):  # plain HTTP requests, each on its own connection
+            assert two.get("/healthz")
+        with pytest.raises(websockets.InvalidStatus):  # a refused origin
+            await websockets.connect(two.ws + "/ws/train", origin="http://evil.example")
+        await asyncio.sleep(1.5)  # the workers' sweep notices the closed probes
+        first = await join(two, CONFIG, query="?try=3")  # old pages' ?try=N is ignored
+        assert first[1]["type"] == "ready"
+        # Now one worker holds a session and the other nothing: a kept-alive connection
+        # goes to the other, and its request settles it there.  Were it still counted,
+        # the nine sessions below would split 5/4 onto loads of 1 and 1: 6/4 in all.
+        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        kept.request("GET", "/healthz")
+        assert kept.getresponse().read()
+        opened = [first, *await asyncio.gather(*(join(two, CONFIG) for _ in range(9)))]
+        counts = sessions_per_worker(two)
+        kept.close()
+        for ws, _ in opened:
+            await ws.close()
+        return counts
+
+    assert asyncio.run(main()) == [5, 5]
 
 
 def test_sessions_spread_evenly_over_the_workers(two: Server) -> None:
@@ -63,7 +133,7 @@ def test_sessions_spread_evenly_over_the_workers(two: Server) -> None:
 
     stats = asyncio.run(main())
     counts = sorted(w["sessions"] for w in stats["workers"])
-    assert counts == [5, 5], stats  # exactly even, where the kernel alone splits unevenly
+    assert counts == [5, 5], stats  # each placed on the least busy worker
     assert stats["sessions"] == 10 and stats["max_sessions"] == 12
     assert len({w["pid"] for w in stats["workers"]}) == 2
     assert all(w["rss_mb"] > 20 for w in stats["workers"])
@@ -92,29 +162,55 @@ def test_capacity_is_the_whole_servers(two: Server) -> None:
     assert busy["message"] == "The server is full: 12 learners are training."
 
 
+async def last_status(ws: Any) -> str:
+    """The state of the last status a session sent before its socket closed."""
+    state = ""
+    try:
+        async for msg in ws:
+            if isinstance(msg, str) and json.loads(msg)["type"] == "status":
+                state = json.loads(msg)["state"]
+    except websockets.ConnectionClosed:
+        pass
+    return state
+
+
 def test_sigterm_gives_every_session_on_every_worker_its_last_status(two: Server) -> None:
     async def main() -> list[str]:
         opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(6)))
         await asyncio.sleep(0.5)
         two.proc.send_signal(signal.SIGTERM)
-
-        async def last(ws: Any) -> str:
-            state = ""
-            try:
-                async for msg in ws:
-                    if isinstance(msg, str) and json.loads(msg)["type"] == "status":
-                        state = json.loads(msg)["state"]
-            except websockets.ConnectionClosed:
-                pass
-            return state
-
-        states = list(await asyncio.gather(*(last(ws) for ws, _ in opened)))
+        states = list(await asyncio.gather(*(last_status(ws) for ws, _ in opened)))
         for ws, _ in opened:
             await ws.close()
         return states
 
     assert asyncio.run(main()) == ["stopped"] * 6
     assert two.proc.wait(15) == 0
+
+
+def test_workers_whose_supervisor_was_killed_stop_as_on_sigterm(two: Server) -> None:
+    pids = [w["pid"] for w in two.get("/api/stats")["workers"]]
+
+    async def main() -> list[str]:
+        opened = await asyncio.gather(*(join(two, CONFIG, paused=False) for _ in range(4)))
+        two.proc.kill()  # no signal reaches the workers: their channel ends
+        ending = asyncio.gather(*(last_status(ws) for ws, _ in opened))
+        states = list(await asyncio.wait_for(ending, 30))
+        for ws, _ in opened:
+            await ws.close()
+        return states
+
+    try:
+        assert asyncio.run(main()) == ["stopped"] * 4
+        for _ in range(150):
+            if all(gone(pid) for pid in pids):
+                break
+            time.sleep(0.1)
+        assert all(gone(pid) for pid in pids)  # no orphan keeps serving
+    finally:
+        for pid in pids:
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def gone(pid: int) -> bool:
@@ -210,12 +306,16 @@ def test_a_bad_setting_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> No
     assert "greater than or equal to 100" in message
 
 
-def test_the_table_sends_a_session_on_only_to_a_less_busy_worker() -> None:
+def test_the_least_busy_worker_counts_what_is_in_flight_and_ties_go_round_robin() -> None:
     table = WorkerTable.create(3)
-    for k, n in enumerate([4, 3, 4]):
-        table.set(k, 100 + k, n, 1000)
-    mine = WorkerTable(table.array, slot=0)
-    assert mine.should_pass_on(4) and not WorkerTable(table.array, slot=1).should_pass_on(3)
-    assert mine.total_sessions() == 11
-    table.set(1, 0, 0, 0)  # a dead worker's row does not count
-    assert not mine.should_pass_on(4)
+    for k, (sessions, settled) in enumerate([(4, 6), (3, 2), (4, 9)]):
+        table.set(k, 100 + k, sessions, 1000, settled)
+    handed = [6, 4, 9]  # worker 1 has two connections in flight: its load is 5, not 3
+    loads = table.loads(handed)
+    assert loads == {0: 4, 1: 5, 2: 4} and table.total_sessions() == 11
+    assert least_busy(loads, last=0, workers=3) == 2  # a tie: the next one after 0
+    assert least_busy(loads, last=2, workers=3) == 0
+    table.set(2, 0, 0, 0)  # a dead worker's row does not count
+    assert table.loads(handed) == {0: 4, 1: 5}
+    assert least_busy(table.loads(handed), last=0, workers=3) == 0
+    assert least_busy({}, last=0, workers=3) is None

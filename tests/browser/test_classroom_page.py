@@ -70,3 +70,58 @@ def test_a_dropped_connection_comes_back_with_the_same_setup(page: Any, tmp_path
     finally:
         server.proc.send_signal(signal.SIGTERM)
         server.proc.wait(15)
+
+
+def test_the_page_trains_in_a_class_of_30_plain_clients_as_if_alone(
+    page: Any, tmp_path: Path
+) -> None:
+    """30 plain WebSocket clients (no retries) train the page's own network on 2 workers;
+    the page joins their stacks and plays, pauses and steps as it does alone."""
+    import json
+    import threading
+
+    server = start_server(tmp_path, BACKPROP_WORKERS="2")
+    stop = threading.Event()
+    epochs = [0] * 30
+
+    def learner(i: int) -> None:
+        with connect(server.ws + "/ws/train", max_size=None) as ws:
+            config = {"dataset": "circle", "hidden_layers": [4, 2], "seed": i}
+            ws.send(json.dumps({"type": "start", "config": config}))
+            while not stop.is_set():
+                msg = ws.recv(timeout=30)
+                if isinstance(msg, str) and '"progress"' in msg[:30]:
+                    epochs[i] = json.loads(msg)["epochs"][-1]
+
+    threads = [threading.Thread(target=learner, args=(i,), daemon=True) for i in range(30)]
+    try:
+        for t in threads:
+            t.start()
+        page.goto(server.url + "/#dataset=circle&seed=3")
+        page.wait_for_function(
+            "() => document.getElementById('boundary').data?.[0]?.z?.length > 1", timeout=30000
+        )
+        epoch = page.locator("#epoch")
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(
+            "() => Number(document.getElementById('epoch').textContent) > 100", timeout=30000
+        )
+        page.get_by_role("button", name="Pause").click()
+        page.wait_for_function(
+            "() => document.querySelector('#play').getAttribute('aria-label') === 'Play'"
+        )
+        time.sleep(0.5)
+        paused_at = int(epoch.inner_text())
+        time.sleep(1.0)
+        assert int(epoch.inner_text()) == paused_at  # paused inside a stack: not one epoch
+        page.get_by_role("button", name="Step", exact=True).click()
+        page.wait_for_function(
+            f"() => Number(document.getElementById('epoch').textContent) === {paused_at + 1}"
+        )
+        assert min(epochs) > 50  # and the class trained on all along, every one of them
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(15)

@@ -1,0 +1,267 @@
+"""The engine: every playground session of this process trains inside a stack.
+
+Sessions whose networks have the same shape (:func:`nn_core.stack.stack_key`) train as one
+:class:`~nn_core.stack.Stack`, one array program for all of them, bit for bit as each
+would train alone.  The engine runs in ticks, at most ``max_fps`` a second.  A tick
+takes the lock (no request is applied while it trains), then, on a worker thread:
+
+1. moves each session's trainer into the stack its shape belongs to (a new run after a
+   start or reset, a changed batch size; a session that ended leaves its stack);
+2. trains every learner that is playing and whose last tick's messages have been sent the
+   same number of epochs, sized so the tick's work fills most of the frame interval (a
+   run with a set speed gets the epochs its speed has earned instead);
+3. builds each such learner's frame, the boundaries of a stack computed together.
+
+Back on the event loop, each session's messages (its progress, frame, health and, if its
+state changed, status) go to that session's own sender, so a slow client slows only its
+own run: it skips ticks until its last messages are out.  Requests (set, pause, step,
+edit, trace, ...) are applied between ticks, under the same lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import numpy as np
+
+from app.config import Settings
+from app.wire import progress_event, status_event
+from nn_core.boundary import grid_points
+from nn_core.features import transform
+from nn_core.stack import Stack, stack_key
+from nn_core.stack_views import grid_layers, member_healths, stacked_passes
+from nn_core.training import Trainer
+
+log = logging.getLogger("backprop_lab.engine")
+Deliver = Callable[[list[Any]], None]
+#: Epochs per frame at least, for a run at full speed: a class that outgrows the cores
+#: loses frames and epochs alike, but always trains twice as fast as it draws (epochs
+#: cost a fifth of a frame).
+MIN_EPOCHS = 2
+
+
+@dataclass(eq=False)
+class Member:
+    """One session as the engine sees it."""
+
+    run: Callable[[], Any]  # the session's current run (or None)
+    deliver: Deliver  # hands a tick's messages to the session's sender
+    ready: bool = True  # its last messages were sent
+    current: Any = None  # the run as this tick found it
+    trainer: Trainer | None = None  # the trainer now in a stack
+    stack: Stack | None = None
+    earned: float = 0.0  # epochs a paced run has earned and not yet trained
+    last: float = 0.0  # clock reading of its last tick
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    members: list[Member] = field(default_factory=list)
+    stacks: dict[tuple[Any, ...], Stack] = field(default_factory=dict)
+    #: Held while a tick trains and while a session applies a request.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Seconds per learner-epoch and per frame, running averages.
+    epoch_cost: float = 0.001
+    frame_cost: float = 0.001
+    ticks: int = 0
+    _task: asyncio.Task[None] | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _sent: asyncio.Event = field(default_factory=asyncio.Event)
+    _unsent: set[Member] = field(default_factory=set)
+
+    # ------------------------------------------------------------ sessions
+    def join(self, run: Callable[[], Any], deliver: Deliver) -> Member:
+        member = Member(run, deliver, last=time.monotonic())
+        self.members.append(member)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+        return member
+
+    def leave(self, member: Member) -> None:
+        """The session ended: its trainer leaves its stack at the next tick."""
+        member.run = lambda: None
+        member.ready = False
+        self._unsent.discard(member)
+        if not self._unsent:
+            self._sent.set()
+
+    def wake(self) -> None:
+        """A run started playing: tick now rather than at the next interval."""
+        self._wake.set()
+
+    # ------------------------------------------------------------ the ticks
+    async def _loop(self) -> None:
+        interval = 1.0 / self.settings.max_fps
+        while self.members:
+            started = time.monotonic()
+            try:
+                async with self.lock:
+                    out = await anyio.to_thread.run_sync(self.tick, interval)
+                for member, messages in out:
+                    member.ready = False
+                    self._unsent.add(member)
+                    member.deliver(messages)
+            except Exception:  # a bug must not stop every learner's training
+                log.exception("engine tick failed")
+            self.ticks += 1
+            self._wake.clear()
+            # The sessions send this tick's messages before the next tick, which would skip
+            # every learner whose messages are not out yet (half an interval at least, even
+            # when the tick ran late; a slow client waits for nobody after that).
+            rest = interval - (time.monotonic() - started)
+            if self._unsent:
+                self._sent.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._sent.wait(), max(rest, interval / 2))
+                rest = interval - (time.monotonic() - started)
+            if rest > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), rest)
+            else:
+                await asyncio.sleep(0)  # let the sessions apply their requests
+
+    def sent(self, member: Member) -> None:
+        """The member's session has sent the messages of its last tick."""
+        member.ready = True
+        self._unsent.discard(member)
+        if not self._unsent:
+            self._sent.set()
+
+    def _place(self) -> None:
+        """Every member's trainer in the stack of its shape; the departed out."""
+        kept = []
+        for member in self.members:
+            run = member.current = member.run()
+            trainer = None if run is None else run.trainer
+            if member.trainer is not None and (
+                trainer is not member.trainer
+                or member.stack is None
+                or stack_key(trainer) != member.stack.key
+            ):
+                assert member.stack is not None
+                member.stack.remove(member.trainer)
+                if not member.stack.members:
+                    self.stacks.pop(member.stack.key or (), None)
+                member.trainer = member.stack = None
+            if trainer is not None and member.trainer is None:
+                key = stack_key(trainer)
+                stack = self.stacks.get(key)
+                if stack is None:
+                    stack = self.stacks[key] = Stack()
+                stack.add(trainer)
+                member.trainer, member.stack = trainer, stack
+            if run is not None or member.ready:
+                kept.append(member)
+        self.members = kept
+
+    def _epochs(self, playing: list[Member], now: float, interval: float) -> dict[int, int]:
+        """Epochs each playing member trains this tick (by ``id``)."""
+        fast = [m for m in playing if not m.current.speed]
+        budget = 0.85 * interval - self.frame_cost * len(playing)
+        each = int(budget / (self.epoch_cost * max(1, len(fast))))
+        each = max(MIN_EPOCHS, each) if fast else 0
+        plan = {}
+        for m in playing:
+            speed = m.current.speed
+            if speed:
+                m.earned = min(m.earned + speed * (now - m.last), max(1.0, speed * interval))
+                plan[id(m)] = int(m.earned)
+                m.earned -= int(m.earned)
+            else:
+                plan[id(m)] = each
+            m.last = now
+        return plan
+
+    def tick(self, interval: float) -> list[tuple[Member, list[Any]]]:
+        """One tick on the worker thread; returns each member's messages."""
+        self._place()
+        now = time.monotonic()
+        playing = [
+            m for m in self.members if m.ready and m.current is not None
+            and m.trainer is not None and m.trainer.state == "running"
+        ]  # fmt: skip
+        plan = self._epochs(playing, now, interval)
+        reports: dict[int, list[Any]] = {id(m): [] for m in playing}
+        started = time.perf_counter()
+        epochs = 0
+        for stack in list(self.stacks.values()):
+            mine = [m for m in playing if m.stack is stack]
+            for e in range(max((plan[id(m)] for m in mine), default=0)):
+                rows = [m for m in mine if plan[id(m)] > e and m.trainer.state == "running"]  # type: ignore[union-attr]
+                if not rows:
+                    break
+                trainers: Any = [m.trainer for m in rows]
+                # one learner alone trains the reference way: the same numbers, less overhead
+                got = [trainers[0].step()] if len(stack) == 1 else stack.step(trainers)
+                for m, r in zip(rows, got, strict=True):
+                    reports[id(m)].append(r)
+                epochs += len(rows)
+        if epochs:
+            spent = (time.perf_counter() - started) / epochs
+            self.epoch_cost = 0.8 * self.epoch_cost + 0.2 * spent
+        out = []
+        light = len(playing) >= self.settings.light_frames_from
+        started = time.perf_counter()
+        framed = 0
+        due = [m for m in playing if reports[id(m)]]
+        pre = precompute(due, light)
+        for m in due:
+            run = m.current
+            messages: list[Any] = [progress_event(reports[id(m)])]
+            if id(m) in pre:
+                frame = run.frame(light, pre[id(m)])
+            else:
+                frame = run.frame(light=light) if light else run.frame()
+            framed += 1
+            messages += frame if isinstance(frame, list) else [frame]
+            if run.state != "running":
+                messages.append(status_event(run.state, run.trainer.epoch, **run.status_extra()))
+            out.append((m, messages))
+        if framed:
+            spent = (time.perf_counter() - started) / framed
+            self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
+        return out
+
+
+@functools.lru_cache(maxsize=64)
+def _grid(features: tuple[str, ...], r: int) -> Any:
+    return transform(grid_points(r), features, np.float32)
+
+
+def precompute(due: list[Member], light: bool) -> dict[int, dict[str, Any]]:
+    """For members that share a stack, what their frames evaluate, once per stack: the
+    training-set passes, the boundary grid's and the thumbnails' layer outputs."""
+    out: dict[int, dict[str, Any]] = {}
+    by_stack: dict[int, list[Member]] = {}
+    for m in due:
+        if m.stack is not None and len(m.stack) > 1 and hasattr(m.current, "frame_needs"):
+            by_stack.setdefault(id(m.stack), []).append(m)
+    for group in by_stack.values():
+        stack = group[0].stack
+        assert stack is not None
+        trainers: Any = [m.trainer for m in group]
+        passes = stacked_passes(stack, trainers)
+        for m, fit in zip(group, member_healths(stack, trainers, passes), strict=True):
+            out[id(m)] = {"health": fit}
+        needs = {id(m): m.current.frame_needs(light) for m in group}
+        for kind, pick in (("output", 1), ("neurons", 2)):
+            grids: dict[tuple[Any, int], list[Member]] = {}
+            for m in group:
+                features, r = needs[id(m)][0], needs[id(m)][pick]
+                if r:
+                    grids.setdefault((features, r), []).append(m)
+            for (features, r), ms in grids.items():
+                layers = grid_layers(stack, [m.trainer for m in ms], _grid(features, r))  # type: ignore[misc]
+                for m, outs in zip(ms, layers, strict=True):
+                    out[id(m)][kind] = outs[-1] if kind == "output" else outs
+    return out

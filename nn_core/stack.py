@@ -1,0 +1,399 @@
+"""Many same-shaped networks trained as one array program, bit for bit as each alone.
+
+A class of learners, or a hundred seeds of one network, is a hundred tiny networks.  Trained
+one by one, an epoch of a 2-4-2-1 net costs about a thousand NumPy calls on 10 x 4 arrays,
+and almost all of its time is the calls, not the arithmetic.  A :class:`Stack` keeps the
+parameters of ``S`` networks as rows of one ``(S, n_parameters)`` array, so every layer's
+weights are an ``(S, n_in, n_out)`` view, and trains all of them with the same thousand
+calls, each now on ``(S, 10, 4)`` arrays (one batched matrix product per layer, as JAX's
+``vmap`` would write it):
+
+    trainers = [
+        Trainer(Network([2, 4, 2, 1], activation="tanh", seed=s), SGD(0.03),
+                x_train, y_train, x_test, y_test, batch_size=10, seed=s, exact_train_loss=True)
+        for s in range(100)
+    ]
+    stack = Stack(trainers)
+    stack.fit(300)
+    print(sorted(t.history[-1].test_loss for t in trainers))
+
+Each member stays an ordinary :class:`~nn_core.training.Trainer`: its network's weights are
+views of its row, and the stack updates its epoch, history, state, optimizer and random
+generator exactly as :meth:`Trainer.step` would.  Members may differ in data (not in its
+size), seed, rate, schedule, regulariser, ``max_epochs`` and state; :func:`stack_key` lists
+what they share.  Dropout and augmentation are not stacked.  Reports and parameters are
+bit-identical to training each member alone (``tests/core/test_stack.py``): every operation
+is elementwise, a matrix product per row, or a reduction over a row's samples in order.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nn_core.optimizers import SCHEDULES, Adam, Momentum
+from nn_core.training import EpochReport, Trainer
+from nn_core.types import Array
+
+Views = list[tuple[Array, Array]]  # per layer: (weights (k, n_in, n_out), biases (k, n_out))
+
+
+def stack_key(trainer: Trainer) -> tuple[Any, ...]:
+    """What members of one stack share; trainers with equal keys can train together."""
+    net, opt = trainer.network, trainer.optimizer
+    n = trainer.x_train.shape[0]
+    n_test = 0 if trainer.x_test is None else trainer.x_test.shape[0]
+    y_test = trainer.y_test
+    constants = tuple(getattr(opt, name, None) for name in ("momentum", "beta1", "beta2", "eps"))
+    return (
+        tuple(net.sizes),
+        tuple(net.hidden_activations),
+        net.output_activation,
+        net.loss_name,
+        net.dtype,
+        type(opt),
+        constants,
+        n if not trainer.batch_size else min(trainer.batch_size, n),
+        trainer.x_train.shape,
+        (trainer.y_train.shape, trainer.y_train.dtype.kind),
+        n_test,
+        None if y_test is None else (y_test.shape, y_test.dtype.kind),
+        trainer.classification,
+        trainer.exact_train_loss,
+        trainer.last_update is not None,
+    )
+
+
+class Stack:
+    """Trainers of same-shaped networks, trained together; see the module's docstring."""
+
+    def __init__(self, trainers: Sequence[Trainer] = ()) -> None:
+        self.members: list[Trainer] = []
+        self.key: tuple[Any, ...] | None = None
+        self._cap = 0
+        self._buffers: dict[tuple[int, int], list[tuple[Array, Array, Array]]] = {}
+        for trainer in trainers:
+            self.add(trainer)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    # ------------------------------------------------------------ membership
+    def add(self, trainer: Trainer) -> None:
+        """Take ``trainer`` in (its state moves into the stack's storage) between steps."""
+        key = stack_key(trainer)
+        if trainer.network.dropout or trainer.augment is not None:
+            raise ValueError("dropout and augmentation are not stacked: train this one alone")
+        if self.key is None:
+            self.key = key
+            self._setup(trainer)
+        elif key != self.key:
+            raise ValueError("this trainer's network or data has another shape than the stack's")
+        if trainer in self.members:
+            return
+        if len(self.members) == self._cap:
+            self._grow(max(4, 2 * self._cap))
+        row = len(self.members)
+        self.members.append(trainer)
+        self._load(row, trainer)
+        self._bind(row)
+
+    def remove(self, trainer: Trainer) -> None:
+        """Let ``trainer`` go with its state in arrays of its own; the last member takes
+        its row."""
+        row = self.members.index(trainer)
+        self._unbind(trainer)
+        last = len(self.members) - 1
+        if row != last:
+            for arr in self.arrays.values():
+                arr[row] = arr[last]
+            self.members[row] = self.members[last]
+            self._bind(row)
+        self.members.pop()
+
+    def _setup(self, t: Trainer) -> None:
+        net = t.network
+        if not t.exact_train_loss:
+            raise ValueError("a stack reports the exact training loss: use exact_train_loss=True")
+        self.n_params = net.flat_parameters.shape[0]
+        self.dtype = net.flat_parameters.dtype
+        self.shapes = [(layer.n_in, layer.n_out) for layer in net.layers]
+        self.activations = [layer.activation for layer in net.layers]
+        self.loss = net.loss_fn
+        self.kind = type(t.optimizer)
+        self.tracks = t.last_update is not None
+        self.batch = int(self.key[7]) if self.key is not None else t.x_train.shape[0]
+        self._data = self._member_data(t)
+
+    @staticmethod
+    def _member_data(t: Trainer) -> dict[str, Array]:
+        """A member's rows: its inputs, what the loss compares with, and class labels."""
+        target = t.network._target
+        data = {"x": t.x_train, "y": target(t.y_train)}
+        if t.classification:
+            data["labels"] = t._labels(t.y_train)
+        if t.x_test is not None and t.y_test is not None and len(t.x_test):
+            data |= {"x_test": t.x_test, "y_test": target(t.y_test)}
+            if t.classification:
+                data["labels_test"] = t._labels(t.y_test)
+        return data
+
+    def _grow(self, cap: int) -> None:
+        rows = len(self.members)
+        names = ["params", "grads"]
+        names += ["update", "before"] if self.tracks else []
+        names += {Momentum: ["velocity"], Adam: ["m", "v"]}.get(self.kind, [])
+        arrays = {name: np.zeros((cap, self.n_params), self.dtype) for name in names}
+        arrays |= {k: np.zeros((cap, *v.shape), v.dtype) for k, v in self._data.items()}
+        for name, arr in getattr(self, "arrays", {}).items():
+            arrays[name][:rows] = arr[:rows]
+        self.arrays = arrays
+        self._cap = cap
+        for row in range(rows):
+            self._bind(row)
+
+    def _load(self, row: int, t: Trainer) -> None:
+        a, net = self.arrays, t.network
+        a["params"][row] = net.flat_parameters
+        a["grads"][row] = net.flat_gradients
+        for name, value in self._member_data(t).items():
+            a[name][row] = value
+        if self.tracks:
+            assert t.last_update is not None and t._before is not None
+            a["update"][row] = t.last_update
+            a["before"][row] = t._before
+        for name, state in self._opt_state(t.optimizer).items():
+            a[name][row] = state[0] if state else 0.0
+
+    @staticmethod
+    def _opt_state(opt: Any) -> dict[str, list[Array]]:
+        if isinstance(opt, Momentum):
+            return {"velocity": opt._v}
+        if isinstance(opt, Adam):
+            return {"m": opt._m, "v": opt._v}
+        return {}
+
+    def _bind(self, row: int) -> None:
+        """Point the member's network, update record and optimizer state at its row."""
+        t, a = self.members[row], self.arrays
+        t.network.bind(a["params"][row], a["grads"][row])
+        if self.tracks:
+            t.last_update, t._before = a["update"][row], a["before"][row]
+        if isinstance(t.optimizer, Momentum):
+            t.optimizer._v = [a["velocity"][row]]
+        elif isinstance(t.optimizer, Adam):
+            opt = t.optimizer
+            opt._m, opt._v = [a["m"][row]], [a["v"][row]]
+            opt._tmp = [np.empty(self.n_params, self.dtype)]
+
+    def _unbind(self, t: Trainer) -> None:
+        t.network.bind(t.network.flat_parameters.copy(), t.network.flat_gradients.copy())
+        if t.last_update is not None and t._before is not None:
+            t.last_update, t._before = t.last_update.copy(), t._before.copy()
+        for state in self._opt_state(t.optimizer).values():
+            state[:] = [s.copy() for s in state]
+
+    # -------------------------------------------------------------- training
+    def fit(self, epochs: int) -> list[list[EpochReport]]:
+        """``epochs`` epochs of every running member (fewer for one that stops)."""
+        out: list[list[EpochReport]] = [[] for _ in self.members]
+        for _ in range(epochs):
+            running = [t for t in self.members if t.state == "running"]
+            if not running:
+                break
+            for t, report in zip(running, self.step(running), strict=True):
+                out[self.members.index(t)].append(report)
+        return out
+
+    def step(self, trainers: Sequence[Trainer] | None = None) -> list[EpochReport]:
+        """One epoch for ``trainers`` (default: every member) whatever their state, as
+        :meth:`Trainer.step` does for one; returns their reports in that order."""
+        chosen = list(self.members if trainers is None else trainers)
+        if not chosen:
+            return []
+        rows = np.array([self.members.index(t) for t in chosen], np.intp)
+        whole = len(rows) == len(self.members) and bool(np.all(rows == np.arange(len(rows))))
+        a = self.arrays
+        work = {k: (v[: len(rows)] if whole else v[rows]) for k, v in a.items()}
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            reports = self._epoch(chosen, work)
+        if not whole:
+            for name, arr in work.items():
+                if name not in self._data:
+                    a[name][rows] = arr
+        return reports
+
+    def _views(self, flat: Array) -> Views:
+        k = flat.shape[0]
+        out, offset = [], 0
+        for n_in, n_out in self.shapes:
+            w = flat[:, offset : offset + n_in * n_out].reshape(k, n_in, n_out)
+            offset += n_in * n_out
+            out.append((w, flat[:, offset : offset + n_out]))
+            offset += n_out
+        return out
+
+    def _work(self, k: int, m: int) -> list[tuple[Array, Array, Array]]:
+        """``(z, a, dx)`` buffers per layer for ``k`` members and batches of ``m``."""
+        buf = self._buffers.get((k, m))
+        if buf is None:
+            if len(self._buffers) >= 8:
+                self._buffers.pop(next(iter(self._buffers)))
+            buf = [
+                (
+                    np.empty((k, m, n_out), self.dtype),
+                    np.empty((k, m, n_out), self.dtype),
+                    np.empty((k, m, n_in), self.dtype),
+                )
+                for n_in, n_out in self.shapes
+            ]
+            self._buffers[(k, m)] = buf
+        return buf
+
+    def layer_outputs(self, params: Array, x: Array) -> list[tuple[Array, Array]]:
+        """Every layer's ``(z, a)``, each ``(k, n, units)``, for inputs ``x`` ``(k, n, n_in)``
+        (or one ``(n, n_in)`` set for all ``k`` rows of ``params``); fresh arrays."""
+        h, out = x, []
+        for (w, b), act in zip(self._views(params), self.activations, strict=True):
+            z = np.matmul(h, w)
+            z += b[:, None, :]
+            h = act.forward(z)
+            out.append((z, h))
+        return out
+
+    def _backprop(self, views: Views, gviews: Views, xb: Array, yb: Array, reg: Any) -> None:
+        k, m = xb.shape[0], xb.shape[1]
+        buf = self._work(k, m)
+        inputs, h = [xb], xb
+        for (w, b), act, (z, a, _) in zip(views, self.activations, buf, strict=True):
+            np.matmul(h, w, out=z)
+            z += b[:, None, :]
+            act.forward(z, out=a)
+            inputs.append(a)
+            h = a
+        last = len(views) - 1
+        z_l, a_l, _ = buf[last]
+        delta = self.loss.delta(z_l, a_l, yb, self.activations[last])
+        for i in range(last, -1, -1):
+            (w, _), (gw, gb) = views[i], gviews[i]
+            np.matmul(inputs[i].transpose(0, 2, 1), delta, out=gw)
+            np.add.reduce(delta, axis=1, out=gb)
+            reg(w, gw)
+            if i > 0:
+                dx = np.matmul(delta, w.transpose(0, 2, 1), out=buf[i][2])
+                z_p, a_p, _ = buf[i - 1]
+                delta = self.activations[i - 1].backward(z_p, a_p, dx)
+
+    def _regularizer(self, chosen: list[Trainer]) -> Any:
+        """``reg(w, grad_w)``: each member's penalty gradient, where it has one, by the
+        regulariser's own code with the members' rates as a column."""
+        groups: dict[type[Any], list[int]] = {}
+        for i, t in enumerate(chosen):
+            if t.network.regularizer.rate:
+                groups.setdefault(type(t.network.regularizer), []).append(i)
+        rates = np.asarray([t.network.regularizer.rate for t in chosen], self.dtype)
+        plans = []
+        for kind, idx in groups.items():
+            sel = np.asarray(idx, np.intp)
+            whole = len(idx) == len(chosen)
+            plans.append((kind(rates[sel][:, None, None]), None if whole else sel))
+
+        def reg(w: Array, gw: Array) -> None:
+            for regularizer, sel in plans:
+                if sel is None:
+                    regularizer.add_grad(w, gw)
+                else:
+                    part = gw[sel]
+                    regularizer.add_grad(w[sel], part)
+                    gw[sel] = part
+
+        return reg
+
+    def _epoch(self, chosen: list[Trainer], a: dict[str, Array]) -> list[EpochReport]:
+        k = len(chosen)
+        params, grads = a["params"], a["grads"]
+        lrs = []
+        for t in chosen:
+            lr = SCHEDULES[t.schedule](t.base_learning_rate, t.epoch, t.max_epochs or 0)
+            t.optimizer.learning_rate = lr
+            lrs.append(lr)
+        x, y = a["x"], a["y"]
+        n = x.shape[1]
+        bs = self.batch
+        order = np.stack([t.rng.permutation(n) for t in chosen])
+        xe = np.take_along_axis(x, order.reshape(k, n, *([1] * (x.ndim - 2))), axis=1)
+        ye = np.take_along_axis(y, order.reshape(k, n, *([1] * (y.ndim - 2))), axis=1)
+        views, gviews = self._views(params), self._views(grads)
+        reg = self._regularizer(chosen)
+        opt = self._optimizer(chosen, a, lrs)
+        params_list, grads_list = [params], [grads]
+        n_batches = (n + bs - 1) // bs
+        for j, start in enumerate(range(0, n, bs)):
+            self._backprop(views, gviews, xe[:, start : start + bs], ye[:, start : start + bs], reg)
+            if self.tracks and j == n_batches - 1:
+                np.copyto(a["before"], params)
+            opt.step(params_list, grads_list)
+        for t in chosen:
+            t.optimizer.t += n_batches
+        if self.tracks:
+            np.subtract(params, a["before"], out=a["update"])
+        return self._reports(chosen, a, lrs)
+
+    def _optimizer(self, chosen: list[Trainer], a: dict[str, Array], lrs: list[float]) -> Any:
+        """One optimizer of the members' kind over their rows: the same update code, with
+        the rate and step count as per-member columns and the state as the stack's rows."""
+        first: Any = chosen[0].optimizer
+        opt: Any = copy.copy(first)  # the kind and its constants (momentum, betas, eps)
+        opt.learning_rate = np.asarray(lrs, np.float64)[:, None]
+        opt.t = np.asarray([t.optimizer.t for t in chosen], np.float64)[:, None]
+        scratch = [np.empty_like(a["params"])]
+        if self.kind is Momentum:
+            opt._v = [a["velocity"]]
+        elif self.kind is Adam:
+            opt._m, opt._v, opt._tmp = [a["m"]], [a["v"]], scratch
+        else:
+            opt._tmp = scratch
+        return opt
+
+    def _reports(
+        self, chosen: list[Trainer], a: dict[str, Array], lrs: list[float]
+    ) -> list[EpochReport]:
+        net0 = chosen[0].network
+        params = a["params"]
+        z, out = self.layer_outputs(params, a["x"])[-1]
+        train_loss = self.loss.values(z, out, a["y"])
+        test_loss = test_out = None
+        if "x_test" in a and a["x_test"].shape[1]:
+            zt, test_out = self.layer_outputs(params, a["x_test"])[-1]
+            test_loss = self.loss.values(zt, test_out, a["y_test"])
+        finite_w = np.ones(len(chosen), bool)
+        for w, _ in self._views(params):
+            finite_w &= np.isfinite(w).all(axis=(1, 2))
+        classify = "labels" in a
+        if classify:
+            train_acc_all = np.mean(net0.labels(out) == a["labels"], axis=1)
+            acc_all = train_acc_all
+            if test_out is not None and "labels_test" in a:
+                acc_all = np.mean(net0.labels(test_out) == a["labels_test"], axis=1)
+        reports = []
+        for i, t in enumerate(chosen):
+            t.epoch += 1
+            loss = float(train_loss[i])
+            finite = math.isfinite(loss)
+            tl = acc = train_acc = None
+            if test_loss is not None and finite:
+                tl = float(test_loss[i])
+            if classify and finite:
+                train_acc, acc = float(train_acc_all[i]), float(acc_all[i])
+            report = EpochReport(t.epoch, loss, tl, acc, train_acc, float(lrs[i]))
+            t.history.append(report)
+            if not finite or not finite_w[i]:
+                t.state = "diverged"
+            elif t.max_epochs is not None and t.epoch >= t.max_epochs:
+                t.state = "done"
+            reports.append(report)
+        return reports

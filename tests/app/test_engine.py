@@ -1,0 +1,153 @@
+"""The engine on a real server: a learner's run is the same alone or in a class of 30, bit
+for bit, and what a learner does to its run touches no one else's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+import websockets
+
+from app.playground.run import PlaygroundRun
+from app.playground.schema import TrainConfig
+from app.wire import decode_frame, jsonable
+from tests.app.test_reliability import Server, start_server
+
+MINE = {"dataset": "circle", "hidden_layers": [4, 2], "learning_rate": 0.03, "seed": 7}
+EPOCHS = 60
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    s = start_server(tmp_path_factory.mktemp("engine"), BACKPROP_MAX_SESSIONS="64")
+    yield s
+    s.proc.terminate()
+    s.proc.wait(10)
+
+
+async def open_run(server: Server, config: dict[str, Any], paused: bool = False) -> Any:
+    ws = await websockets.connect(server.ws + "/ws/train", max_size=None, open_timeout=60)
+    await ws.send(json.dumps({"type": "start", "paused": paused, "config": config}))
+    return ws
+
+
+async def losses_and_frames(ws: Any, epochs: int) -> tuple[list[float], list[bytes]]:
+    """Every epoch's training loss up to ``epochs``, and the binary frames on the way."""
+    losses: list[float] = []
+    frames: list[bytes] = []
+    framed = False  # the frame that follows the last progress has come
+    while len(losses) < epochs or not framed:
+        msg = await asyncio.wait_for(ws.recv(), 60)
+        if isinstance(msg, bytes):
+            frames.append(msg)
+            framed = True
+            continue
+        event = json.loads(msg)
+        if event["type"] == "progress":
+            losses += event["train_loss"]
+            framed = False
+    return losses[:epochs], frames
+
+
+async def drain(ws: Any) -> None:
+    try:
+        async for _ in ws:
+            pass
+    except websockets.ConnectionClosed:
+        pass
+
+
+def test_the_same_seed_gives_the_same_curve_alone_and_in_a_class_of_30(server: Server) -> None:
+    async def alone() -> list[float]:
+        ws = await open_run(server, MINE)
+        losses, _ = await losses_and_frames(ws, EPOCHS)
+        await ws.close()
+        return losses
+
+    async def in_class() -> tuple[list[float], list[bytes]]:
+        others = [
+            await open_run(server, {**MINE, "seed": s, "learning_rate": 0.01 + 0.002 * s})
+            for s in range(30)
+        ]
+        readers = [asyncio.create_task(drain(ws)) for ws in others]
+        await asyncio.sleep(0.5)  # the class is training: mine joins a stack of 30
+        ws = await open_run(server, MINE)
+        result = await losses_and_frames(ws, EPOCHS)
+        await ws.close()
+        for other in others:
+            await other.close()
+        await asyncio.gather(*readers)
+        return result
+
+    solo = asyncio.run(alone())
+    shared, frames = asyncio.run(in_class())
+    assert shared == solo  # every epoch's loss as the page gets it
+    assert_reference(frames[-1], MINE)  # and the weights, bit for bit
+
+
+def assert_reference(frame: bytes, config: dict[str, Any]) -> None:
+    """A frame from the server equals the one this config's run makes alone, in this
+    process, at that epoch: weights, boundary, gradients and updates, bit for bit."""
+    header, blocks = decode_frame(frame)
+    run = PlaygroundRun(TrainConfig(**config))
+    light = header["grid"] != run.cfg.grid
+    run.trainer.fit(header["epoch"])
+    ref_header, ref_blocks = decode_frame(run.frame(light=light)[0])
+    assert header["epoch"] == ref_header["epoch"] > 0
+    for name in ("output", "weights", "biases", "grad_weights", "update_weights"):
+        assert np.array_equal(blocks[name], ref_blocks[name]), name
+
+
+def test_a_learner_pausing_changing_and_resetting_does_not_disturb_the_others(
+    server: Server,
+) -> None:
+    async def main() -> tuple[list[float], list[float]]:
+        calm = await open_run(server, MINE)
+        busy = await open_run(server, {**MINE, "seed": 3})
+        calm_losses = asyncio.create_task(losses_and_frames(calm, EPOCHS))
+        for message in (
+            {"type": "pause"},
+            {"type": "set", "learning_rate": 0.3},
+            {"type": "resume"},
+            {"type": "set", "batch_size": 25},  # another stack
+            {"type": "reset"},
+            {"type": "resume"},
+        ):
+            await busy.send(json.dumps(message))
+            await asyncio.sleep(0.05)
+        got, frames = await calm_losses
+        await busy.close()
+        await calm.close()
+        ws = await open_run(server, MINE)
+        want, _ = await losses_and_frames(ws, EPOCHS)
+        await ws.close()
+        return got, want, frames[-1]
+
+    got, want, last = asyncio.run(main())
+    assert got == want
+    assert_reference(last, MINE)
+
+
+def test_a_class_of_stacks_each_trains_at_its_own_settings(server: Server) -> None:
+    setups = [
+        {"hidden_layers": [4, 2]},
+        {"hidden_layers": [8], "activation": "relu"},
+        {"hidden_layers": [3, 3], "batch_size": 5},
+        {"hidden_layers": [4, 2], "optimizer": "adam", "learning_rate": 0.01},
+        {"dataset": "xor", "hidden_layers": [4], "features": ["x1", "x2", "x1_x2"]},
+    ]
+
+    async def main() -> list[tuple[list[float], list[bytes]]]:
+        sockets = [await open_run(server, {**MINE, **setup}) for setup in setups]
+        got = await asyncio.gather(*(losses_and_frames(ws, 20) for ws in sockets))
+        for ws in sockets:
+            await ws.close()
+        return list(got)
+
+    for setup, (curve, frames) in zip(setups, asyncio.run(main()), strict=True):
+        run = PlaygroundRun(TrainConfig(**{**MINE, **setup}))
+        assert curve == jsonable([r.train_loss for r in run.trainer.fit(20)]), setup
+        assert_reference(frames[-1], {**MINE, **setup})
