@@ -47,6 +47,8 @@ Deliver = Callable[[list[Any]], None]
 #: loses frames and epochs alike, but always trains twice as fast as it draws (epochs
 #: cost a fifth of a frame).
 MIN_EPOCHS = 2
+#: Seconds the event loop takes to send one learner's tick (progress, frame, health).
+SEND_COST = 0.0003
 
 
 @dataclass(eq=False)
@@ -60,6 +62,7 @@ class Member:
     trainer: Trainer | None = None  # the trainer now in a stack
     stack: Stack | None = None
     earned: float = 0.0  # epochs a paced run has earned and not yet trained
+    left: bool = False  # the session ended
     last: float = 0.0  # clock reading of its last tick
 
 
@@ -91,6 +94,7 @@ class Engine:
         """The session ended: its trainer leaves its stack at the next tick."""
         member.run = lambda: None
         member.ready = False
+        member.left = True
         self._unsent.discard(member)
         if not self._unsent:
             self._sent.set()
@@ -101,13 +105,17 @@ class Engine:
 
     # ------------------------------------------------------------ the ticks
     async def _loop(self) -> None:
-        interval = 1.0 / self.settings.max_fps
+        # a little under max_fps's period, so that a tick that runs a few ms long still
+        # keeps max_fps frames a second
+        interval = 0.97 / self.settings.max_fps
         while self.members:
             started = time.monotonic()
             try:
                 async with self.lock:
                     out = await anyio.to_thread.run_sync(self.tick, interval)
                 for member, messages in out:
+                    if member.left:  # gone while its tick ran: nobody to send to
+                        continue
                     member.ready = False
                     self._unsent.add(member)
                     member.deliver(messages)
@@ -167,7 +175,9 @@ class Engine:
     def _epochs(self, playing: list[Member], now: float, interval: float) -> dict[int, int]:
         """Epochs each playing member trains this tick (by ``id``)."""
         fast = [m for m in playing if not m.current.speed]
-        budget = 0.85 * interval - self.frame_cost * len(playing)
+        # Train until the frames are due: the interval less the frames, their sends and a
+        # little slack, as a run alone did before it trained in a stack.
+        budget = interval - (self.frame_cost + SEND_COST) * len(playing) - 0.003
         each = int(budget / (self.epoch_cost * max(1, len(fast))))
         each = max(MIN_EPOCHS, each) if fast else 0
         plan = {}
