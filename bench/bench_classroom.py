@@ -14,7 +14,8 @@ the slowest and median learner, those the server bounced (1013 ``rebalance``, re
 turned away (``busy``) or lost, the CPU of the server's processes, of this client process
 and of everything else on the machine (% of one core; the machine has 2), and the latency of
 the digits page's ``POST /api/predict`` every 250 ms during the window.  ``--mixed`` adds a
-row of 30 learners in 5 different setups.  Traffic goes to 127.0.0.1 only.
+row of 30 learners in 5 different setups, ``--own-in 100`` one learner with a network of
+its own (a stack of one) among 100 others.  Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -312,9 +313,13 @@ def print_mixed(s: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--learners", type=int, nargs="+", default=[1, 30, 100, 150, 300])
+    parser.add_argument("--learners", type=int, nargs="*", default=[1, 30, 100, 150, 300])
     parser.add_argument("--mixed", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--own-in", type=int, default=100, help="a row: one learner with a network of its own "
+        "(a stack of one) among this many default learners (0: no such row)"
+    )  # fmt: skip
     parser.add_argument(
         "--env", nargs="*", default=[], help="server settings, e.g. BACKPROP_WS_DEFLATE_LEVEL=0"
     )
@@ -322,6 +327,12 @@ def main() -> None:
     plan = [(str(n), [("default", TF_DEFAULT)] * n) for n in args.learners]
     if args.mixed:
         plan.append(("mixed 30", [s for s in MIXED.items() for _ in range(6)]))
+    if args.own_in:
+        own = (
+            "own [8,8] relu, alone",
+            {**TF_DEFAULT, "hidden_layers": [8, 8], "activation": "relu"},
+        )
+        plan.append((f"own in {args.own_in}", [("default", TF_DEFAULT)] * args.own_in + [own]))
     env = {"BACKPROP_WORKERS": str(args.workers), "BACKPROP_MAX_SESSIONS": "400"}
     env.update(kv.split("=", 1) for kv in args.env)
     rows = []
@@ -341,7 +352,7 @@ def main() -> None:
     print("at 30 fps: the median wire kB/frame at 30 frames/s; server RSS: all processes)")
     print_wire(rows)
     for name, s in rows:
-        if name.startswith("mixed"):
+        if name.startswith(("mixed", "own")):
             print_mixed(s)
 
 
