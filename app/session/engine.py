@@ -113,12 +113,7 @@ class Engine:
             try:
                 async with self.lock:
                     out = await anyio.to_thread.run_sync(self.tick, interval)
-                for member, messages in out:
-                    if member.left:  # gone while its tick ran: nobody to send to
-                        continue
-                    member.ready = False
-                    self._unsent.add(member)
-                    member.deliver(messages)
+                self.deliver(out)
             except Exception:  # a bug must not stop every learner's training
                 log.exception("engine tick failed")
             self.ticks += 1
@@ -137,6 +132,15 @@ class Engine:
                     await asyncio.wait_for(self._wake.wait(), rest)
             else:
                 await asyncio.sleep(0)  # let the sessions apply their requests
+
+    def deliver(self, out: list[tuple[Member, list[Any]]]) -> None:
+        """Hand each member its tick's messages; the next tick waits for them to be sent."""
+        for member, messages in out:
+            if member.left:  # gone while its tick ran: nobody to send to, nothing to wait for
+                continue
+            member.ready = False
+            self._unsent.add(member)
+            member.deliver(messages)
 
     def sent(self, member: Member) -> None:
         """The member's session has sent the messages of its last tick."""

@@ -151,3 +151,25 @@ def test_a_class_of_stacks_each_trains_at_its_own_settings(server: Server) -> No
         run = PlaygroundRun(TrainConfig(**{**MINE, **setup}))
         assert curve == jsonable([r.train_loss for r in run.trainer.fit(20)]), setup
         assert_reference(frames[-1], {**MINE, **setup})
+
+
+def test_a_learner_who_leaves_while_its_tick_runs_is_not_waited_for() -> None:
+    from app.config import Settings
+    from app.session.engine import Engine
+
+    async def main() -> None:
+        engine = Engine(Settings())
+        run = PlaygroundRun(TrainConfig(**MINE))
+        got: list[list[Any]] = []
+        staying = engine.join(lambda: run, got.append)
+        leaving = engine.join(lambda: PlaygroundRun(TrainConfig(**MINE)), got.append)
+        out = engine.tick(1 / 30)  # both trained and framed
+        assert [m for m, _ in out] == [staying, leaving]
+        engine.leave(leaving)  # its socket closed before the tick's messages went out
+        engine.deliver(out)
+        assert len(got) == 1 and engine._unsent == {staying}
+        engine.sent(staying)
+        assert engine._sent.is_set() and staying.ready  # the next tick need not wait
+        engine.leave(staying)
+
+    asyncio.run(main())
