@@ -42,30 +42,31 @@ from nn_core.types import Array
 Views = list[tuple[Array, Array]]  # per layer: (weights (k, n_in, n_out), biases (k, n_out))
 
 
+def add_bias(z: Array, b: Array) -> None:
+    """``z += b`` per row: ``z (k, n, units)``, ``b (k, units)``.  Over many points, one
+    unit at a time: a broadcast add whose innermost axis is a layer's few units costs a
+    call per point; each add is the same single rounding either way."""
+    if z.shape[1] < 64:
+        z += b[:, None, :]
+        return
+    for j in range(z.shape[2]):
+        z[:, :, j] += b[:, j, None]
+
+
 def stack_key(trainer: Trainer) -> tuple[Any, ...]:
     """What members of one stack share; trainers with equal keys can train together."""
     net, opt = trainer.network, trainer.optimizer
     n = trainer.x_train.shape[0]
     n_test = 0 if trainer.x_test is None else trainer.x_test.shape[0]
-    y_test = trainer.y_test
+    batch, y_test = n if not trainer.batch_size else min(trainer.batch_size, n), trainer.y_test
     constants = tuple(getattr(opt, name, None) for name in ("momentum", "beta1", "beta2", "eps"))
     return (
-        tuple(net.sizes),
-        tuple(net.hidden_activations),
-        net.output_activation,
-        net.loss_name,
-        net.dtype,
-        type(opt),
-        constants,
-        n if not trainer.batch_size else min(trainer.batch_size, n),
-        trainer.x_train.shape,
-        (trainer.y_train.shape, trainer.y_train.dtype.kind),
-        n_test,
+        tuple(net.sizes), tuple(net.hidden_activations), net.output_activation, net.loss_name,
+        net.dtype, type(opt), constants, batch,
+        trainer.x_train.shape, (trainer.y_train.shape, trainer.y_train.dtype.kind), n_test,
         None if y_test is None else (y_test.shape, y_test.dtype.kind),
-        trainer.classification,
-        trainer.exact_train_loss,
-        trainer.last_update is not None,
-    )
+        trainer.classification, trainer.exact_train_loss, trainer.last_update is not None,
+    )  # fmt: skip
 
 
 class Stack:
@@ -260,7 +261,7 @@ class Stack:
         h, out = x, []
         for (w, b), act in zip(self._views(params), self.activations, strict=True):
             z = np.matmul(h, w)
-            z += b[:, None, :]
+            add_bias(z, b)
             h = act.forward(z)
             out.append((z, h))
         return out
@@ -271,7 +272,7 @@ class Stack:
         inputs, h = [xb], xb
         for (w, b), act, (z, a, _) in zip(views, self.activations, buf, strict=True):
             np.matmul(h, w, out=z)
-            z += b[:, None, :]
+            add_bias(z, b)
             act.forward(z, out=a)
             inputs.append(a)
             h = a
