@@ -10,12 +10,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def readme_example(marker: str) -> str:
+    """The README's first Python block that contains ``marker``."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    return next(b for b in blocks if marker in b)
+
+
 def test_readme_python_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    example = next(b for b in blocks if "from nn_core import" in b)
+    example = readme_example("from nn_core import")
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})
     assert (tmp_path / "spiral.npz").exists()
@@ -44,10 +48,8 @@ def test_the_backprop_walkthrough_holds_what_the_code_prints() -> None:
 def test_readme_many_seeds_example_runs_and_matches_each_seed_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    first = next(b for b in blocks if "from nn_core import" in b)
-    stacked = next(b for b in blocks if "from nn_core.stack import Stack" in b)
+    first = readme_example("from nn_core import")
+    stacked = readme_example("from nn_core.stack import Stack")
     monkeypatch.chdir(tmp_path)
     scope: dict[str, object] = {}
     exec(compile(first, "README.md", "exec"), scope)

@@ -47,17 +47,18 @@ def _env(copy: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(copy.parent), str(ROOT)])}
 
 
+def _run_in(copy: Path, cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Python with ``args``, importing nn_core from ``copy`` (see :func:`_env`)."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=_env(copy), capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+
+
 def test_one_class_and_one_registry_line_reach_every_path(tmp_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     copy = _with_softsign(tmp_path)
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "app" / "extension_probe.py"), str(copy)],
-        cwd=tmp_path,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = _run_in(copy, tmp_path, [str(ROOT / "tests" / "app" / "extension_probe.py"), str(copy)])
     assert out.returncode == 0, out.stderr[-3000:]
     checks = out.stdout.split()
     assert checks[0] == "ok"
@@ -67,15 +68,8 @@ def test_one_class_and_one_registry_line_reach_every_path(tmp_path: Path) -> Non
 def test_the_registry_parametrised_core_tests_check_the_new_class(tmp_path: Path) -> None:
     copy = _with_softsign(tmp_path)
     tests = [ROOT / "tests" / "core" / "test_activations.py"]
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-vv", "-p", "no:cacheprovider", "--import-mode=append"]
-        + [str(t) for t in tests],
-        cwd=tmp_path,
-        env=_env(copy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    pytest_args = ["-m", "pytest", "-vv", "-p", "no:cacheprovider", "--import-mode=append"]
+    out = _run_in(copy, tmp_path, pytest_args + [str(t) for t in tests])
     assert out.returncode == 0, out.stdout[-3000:]
     passed = [line for line in out.stdout.splitlines() if "[softsign]" in line]
     assert len(passed) >= 3 and all("PASSED" in line for line in passed), passed
