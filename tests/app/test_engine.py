@@ -173,3 +173,73 @@ def test_a_learner_who_leaves_while_its_tick_runs_is_not_waited_for() -> None:
         engine.leave(staying)
 
     asyncio.run(main())
+
+
+#: The largest network the playground allows: 8 x 64 hidden, all 7 features, 5,000 points,
+#: batch 1 (an epoch is 2,500 steps: about half a second here).
+HUGE = {
+    "hidden_layers": [64] * 8,
+    "features": ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"],
+    "n_samples": 5000,
+    "batch_size": 1,
+}
+
+
+def ticks_by_hand(runs: list[PlaygroundRun], n: int) -> tuple[list[float], list[list[Any]]]:
+    """``n`` engine ticks for ``runs``, each learner's messages sent at once; the seconds
+    each tick took and each learner's messages."""
+    import time
+
+    from app.config import Settings
+    from app.session.engine import Engine
+
+    async def main() -> tuple[list[float], list[list[Any]]]:
+        engine = Engine(Settings())
+        got: list[list[Any]] = [[] for _ in runs]
+        members = [engine.join(lambda r=r: r, got[i].extend) for i, r in enumerate(runs)]  # type: ignore[misc]
+        seconds = []
+        for _ in range(n):
+            started = time.perf_counter()
+            out = engine.tick(0.97 / 30)
+            seconds.append(time.perf_counter() - started)
+            engine.deliver(out)
+            for m in members:
+                engine.sent(m)
+        for m in members:
+            engine.leave(m)
+        return seconds, got
+
+    return asyncio.run(main())
+
+
+def test_a_neighbour_of_the_largest_network_gets_a_frame_every_tick() -> None:
+    huge, mine = PlaygroundRun(TrainConfig(**HUGE)), PlaygroundRun(TrainConfig(**MINE))
+    seconds, (huge_got, mine_got) = ticks_by_hand([huge, mine], 24)
+    frames = [m for m in mine_got if isinstance(m, bytes)]
+    assert len(frames) == 24  # one in every tick
+    assert max(seconds) < 0.3  # an unsliced epoch of the big one takes longer than that
+    assert huge.trainer.optimizer.t > 0 and huge.trainer.epoch < mine.trainer.epoch
+    progress = [e for e in mine_got if isinstance(e, dict) and e["type"] == "progress"]
+    epochs = [e for p in progress for e in p["epochs"]]
+    assert epochs == list(range(1, mine.trainer.epoch + 1))  # every epoch, in order
+
+
+def test_a_run_trained_in_slices_gets_the_curve_and_frames_of_whole_epochs() -> None:
+    setup = {**MINE, "hidden_layers": [16, 16, 16], "n_samples": 1000, "batch_size": 1}
+    sliced, mine = PlaygroundRun(TrainConfig(**setup)), PlaygroundRun(TrainConfig(**MINE))
+    _, (got, _) = ticks_by_hand([sliced, mine], 40)
+    progress = [e for e in got if isinstance(e, dict) and e["type"] == "progress"]
+    assert 0 < len(progress) < 40  # an epoch took more than one tick
+    latest, framed = 0, 0
+    for message in got:  # each frame shows the epoch the progress before it ended
+        if isinstance(message, bytes):
+            assert decode_frame(message)[0]["epoch"] == latest
+            framed += 1
+        elif message["type"] == "progress":
+            latest = message["epochs"][-1]
+    assert framed > 0
+    curve = [x for p in progress for x in p["train_loss"]]
+    ref = PlaygroundRun(TrainConfig(**setup))
+    assert curve == jsonable([r.train_loss for r in ref.trainer.fit(len(curve))])
+    last = [m for m in got if isinstance(m, bytes)][-1]
+    assert_reference(last, setup)  # the weights, boundary and gradients of that epoch
