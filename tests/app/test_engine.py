@@ -243,3 +243,39 @@ def test_a_run_trained_in_slices_gets_the_curve_and_frames_of_whole_epochs() -> 
     assert curve == jsonable([r.train_loss for r in ref.trainer.fit(len(curve))])
     last = [m for m in got if isinstance(m, bytes)][-1]
     assert_reference(last, setup)  # the weights, boundary and gradients of that epoch
+
+
+def test_a_flood_of_traces_on_the_largest_network_leaves_a_neighbour_its_frames(
+    server: Server,
+) -> None:
+    async def main() -> tuple[list[int], list[int], list[float]]:
+        calm = await open_run(server, MINE)
+        flood = await open_run(server, HUGE, paused=True)
+        sizes: list[int] = []
+        indices: list[int] = []
+        for k in range(300):  # at once: 28 bytes each
+            await flood.send(json.dumps({"type": "trace", "split": "train", "index": k}))
+
+        async def traces() -> None:
+            while not indices or indices[-1] != 299:
+                msg = await asyncio.wait_for(flood.recv(), 60)
+                if isinstance(msg, str) and msg.startswith('{"type":"trace"'):
+                    sizes.append(len(msg))
+                    indices.append(json.loads(msg)["index"])
+
+        answered = asyncio.create_task(traces())
+        seen: list[float] = []  # when the neighbour's frames came
+        loop = asyncio.get_running_loop()
+        while not answered.done() or len(seen) < 30:
+            msg = await asyncio.wait_for(calm.recv(), 60)
+            if isinstance(msg, bytes):
+                seen.append(loop.time())
+        await answered
+        await calm.close()
+        await flood.close()
+        return sizes, indices, [b - a for a, b in zip(seen, seen[1:], strict=False)]
+
+    sizes, indices, gaps = asyncio.run(main())
+    assert indices[-1] == 299 and len(indices) < 300  # the last one answered, a flood merged
+    assert max(sizes) < 64_000  # a 28-byte request, a bounded answer
+    assert max(gaps) < 0.5  # the neighbour's boundary kept moving
