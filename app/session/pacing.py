@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from app.config import Settings
 
+#: The longest nap of a session waiting for its next paced epoch, in seconds.
+NAP = 0.05
+
 
 @dataclass
 class Pacer:
@@ -18,6 +21,8 @@ class Pacer:
     frame_cost: float = 0.001
     #: Clock reading of the last frame sent.
     last_frame: float = 0.0
+    #: Clock reading of the last epoch of a run at a set speed.
+    last_epoch: float = float("-inf")
 
     def frame_interval(self) -> float:
         """At most max_fps frames a second, and frames never take over a quarter of the
@@ -51,6 +56,12 @@ class Pacer:
     def paced_frame_due(self, now: float) -> bool:
         """For a run at a set speed: at most max_fps frames, whatever the frame costs."""
         return now - self.last_frame >= 0.9 / self.settings.max_fps
+
+    def paced_wait(self, now: float, speed: float) -> float:
+        """Seconds to wait before a run at ``speed`` epochs a second trains its next
+        epoch, at most NAP: a session waits in short naps and applies requests between
+        them, so that even a tiny speed never leaves a pause unanswered."""
+        return max(0.0, min(NAP, self.last_epoch + 1.0 / speed - now))
 
     def sent(self, started: float, finished: float) -> None:
         """A frame was built from ``started`` to ``finished``."""
