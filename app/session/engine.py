@@ -62,8 +62,11 @@ SEND_COST = 0.0003
 #: epochs; an epoch then spans several ticks.
 CHEAP_SECONDS = 0.004
 #: A learner's frames take at most this part of its time once a frame costs more than
-#: half its share of a tick (a wide, deep network's boundary): it gets fewer of them.
+#: half its share of a tick and RATIONED_FRAME (a wide, deep network's boundary): it gets
+#: fewer of them.  (A small network's frame, a millisecond, is never rationed: in a class
+#: of a hundred it is more than its share, and frames are what a class watches.)
 FRAME_SHARE = 0.25
+RATIONED_FRAME = 0.005
 #: Frames costlier than this are drawn light (a coarser grid, thumbnails every other time).
 HEAVY_FRAME = 0.015
 
@@ -204,7 +207,7 @@ class Engine:
     def _frame_time(self, m: Member, share: float) -> float:
         """The part of its share that ``m``'s frames take, on average per tick."""
         cost = self.frame_cost if m.frame_cost is None else m.frame_cost
-        return min(cost, FRAME_SHARE * share) if cost > share / 2 else cost
+        return min(cost, FRAME_SHARE * share) if rationed(cost, share) else cost
 
     def _epochs(self, playing: list[Member], now: float, interval: float) -> dict[int, int]:
         """Epochs each playing member is to finish this tick (by ``id``); a run at full
@@ -316,24 +319,30 @@ class Engine:
 
     def _frame_due(self, m: Member, share: float, now: float, playing: int) -> bool:
         """A frame after every tick that ends an epoch, unless frames cost more than half
-        the learner's share: then at most a FRAME_SHARE of its time goes to them."""
+        the learner's share (and RATIONED_FRAME): then at most a FRAME_SHARE of its time
+        goes to them."""
         cost = m.frame_cost
-        if cost is None or cost <= share / 2:
+        if cost is None or not rationed(cost, share):
             return True
         return now - m.last_frame >= cost * playing / FRAME_SHARE
 
     def _frame(self, m: Member, light: bool, pre: dict[int, dict[str, Any]]) -> list[Any]:
         run = m.current
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time: a busy machine's pauses are not its cost
         if id(m) in pre:
             frame = run.frame(light, pre[id(m)])
         else:
             frame = run.frame(light=light) if light else run.frame()
-        spent = time.perf_counter() - started
+        spent = time.thread_time() - started
         m.frame_cost = spent if m.frame_cost is None else 0.7 * m.frame_cost + 0.3 * spent
         m.last_frame = time.monotonic()
         self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return frame if isinstance(frame, list) else [frame]
+
+
+def rationed(cost: float, share: float) -> bool:
+    """Whether frames of ``cost`` seconds are too dear to draw after every epoch."""
+    return cost > max(share / 2, RATIONED_FRAME)
 
 
 @functools.lru_cache(maxsize=64)
