@@ -279,3 +279,32 @@ def test_a_flood_of_traces_on_the_largest_network_leaves_a_neighbour_its_frames(
     assert indices[-1] == 299 and len(indices) < 300  # the last one answered, a flood merged
     assert max(sizes) < 64_000  # a 28-byte request, a bounded answer
     assert max(gaps) < 0.5  # the neighbour's boundary kept moving
+
+
+def test_a_learner_who_leaves_is_not_trained_past_the_slice_it_was_in() -> None:
+    from app.config import Settings
+    from app.session.engine import Engine
+
+    async def main() -> int:
+        engine = Engine(Settings())
+        huge = PlaygroundRun(TrainConfig(**HUGE))
+        member = engine.join(lambda: huge, lambda _: None)
+        trainer, calls = huge.trainer, list[int]()
+        for name in ("advance", "step"):
+            original = getattr(trainer, name, None)
+            if original is None:
+                continue
+
+            def counted(*args: Any, _original: Any = original, **kw: Any) -> Any:
+                if member.left:
+                    raise AssertionError("trained after its client left")
+                calls.append(1)
+                engine.leave(member)  # the socket closes while this slice trains
+                return _original(*args, **kw)
+
+            setattr(trainer, name, counted)
+        engine.tick(1 / 30)
+        engine.tick(1 / 30)
+        return len(calls)
+
+    assert asyncio.run(main()) == 1  # the slice it was in, and nothing more
