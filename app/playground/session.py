@@ -15,8 +15,9 @@ from app.wire import edited_event, encode_json, export_event
 
 class PlaygroundSession(Session[PlaygroundRun]):
     elsewhere = {"save": "save is for MNIST runs on the digits page"}
-    #: A trace costs milliseconds for a big network: at most ten a second per learner.
-    paced = {"trace": 0.1}
+    #: A trace or a gradient check costs tens of milliseconds for a big network (a check
+    #: evaluates the whole training set four times): at most ten a second per learner.
+    paced = {"trace": 0.1, "verify": 0.1}
 
     def __init__(self, *args: Any, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
