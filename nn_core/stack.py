@@ -37,22 +37,11 @@ from typing import Any
 import numpy as np
 
 from nn_core.optimizers import Adam, Momentum
-from nn_core.stack_rows import row_optimizer, row_regularizer
+from nn_core.stack_rows import add_bias, row_optimizer, row_regularizer
 from nn_core.training import EpochReport, Trainer
 from nn_core.types import Array
 
 Views = list[tuple[Array, Array]]  # per layer: (weights (k, n_in, n_out), biases (k, n_out))
-
-
-def add_bias(z: Array, b: Array) -> None:
-    """``z += b`` per row: ``z (k, n, units)``, ``b (k, units)``.  Over many points, one
-    unit at a time: a broadcast add whose innermost axis is a layer's few units costs a
-    call per point; each add is the same single rounding either way."""
-    if z.shape[1] < 64:
-        z += b[:, None, :]
-        return
-    for j in range(z.shape[2]):
-        z[:, :, j] += b[:, j, None]
 
 
 def stack_key(trainer: Trainer) -> tuple[Any, ...]:
@@ -116,6 +105,9 @@ class Stack:
             self.members[row] = self.members[last]
             self._bind(row)
         self.members.pop()
+        if self._cap > 4 and len(self.members) <= self._cap // 4:
+            self._buffers.clear()
+            self._grow(self._cap // 2)  # a class that left gives its rows back
 
     def _setup(self, t: Trainer) -> None:
         net = t.network

@@ -1,7 +1,7 @@
-"""The per-member parts of a :class:`~nn_core.stack.Stack`'s step: one optimizer and one
-regulariser over the chosen rows, each running its own class's code with the members'
-rates (and step counts) as columns, so a row's update is the one its member would make
-alone."""
+"""The per-member parts of a :class:`~nn_core.stack.Stack`'s step: a bias added row by
+row, and one optimizer and one regulariser over the chosen rows, each running its own
+class's code with the members' rates (and step counts) as columns, so a row's update is
+the one its member would make alone."""
 
 from __future__ import annotations
 
@@ -14,6 +14,17 @@ import numpy as np
 from nn_core.optimizers import Adam, Momentum
 from nn_core.training import Trainer
 from nn_core.types import Array
+
+
+def add_bias(z: Array, b: Array) -> None:
+    """``z += b`` per row: ``z (k, n, units)``, ``b (k, units)``.  Over many points, one
+    unit at a time: a broadcast add whose innermost axis is a layer's few units costs a
+    call per point; each add is the same single rounding either way."""
+    if z.shape[1] < 64:
+        z += b[:, None, :]
+        return
+    for j in range(z.shape[2]):
+        z[:, :, j] += b[:, j, None]
 
 
 def row_regularizer(chosen: Sequence[Trainer], dtype: Any) -> Callable[[Array, Array], None]:

@@ -1,14 +1,20 @@
-"""How long a session trains before it sends, and when a frame is due.
+"""How long a session trains before it sends, when a frame is due, and how often a
+costly request is answered.
 
-Pure arithmetic over the clock readings the session passes in, so it can be read (and
-tested) apart from the socket.
+The :class:`Pacer` is pure arithmetic over the clock readings the session passes in, so it
+can be read (and tested) apart from the socket.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
 
 from app.config import Settings
+from app.session.requests import Item
 
 #: The longest nap of a session waiting for its next paced epoch, in seconds.
 NAP = 0.05
@@ -60,10 +66,48 @@ class Pacer:
     def paced_wait(self, now: float, speed: float) -> float:
         """Seconds to wait before a run at ``speed`` epochs a second trains its next
         epoch, at most NAP: a session waits in short naps and applies requests between
-        them, so that even a tiny speed never leaves a pause unanswered."""
-        return max(0.0, min(NAP, self.last_epoch + 1.0 / speed - now))
+        them, so that even a tiny speed never leaves a pause unanswered.  0 when the epoch
+        is due: it starts ``now``."""
+        wait = max(0.0, min(NAP, self.last_epoch + 1.0 / speed - now))
+        if not wait:
+            self.last_epoch = now
+        return wait
 
     def sent(self, started: float, finished: float) -> None:
         """A frame was built from ``started`` to ``finished``."""
         self.last_frame = started
         self.frame_cost = 0.8 * self.frame_cost + 0.2 * (finished - started)
+
+
+@dataclass
+class RequestPacer:
+    """A session's requests in order, where a costly one (its type in ``paced``, with the
+    seconds between two of them) waits its turn, before the session takes the engine's
+    lock, and of several such requests in a row only the last is answered: a flood of
+    traces costs its sender time, not its neighbours."""
+
+    queue: MemoryObjectReceiveStream[Item]
+    paced: dict[str, float]
+    waiting: list[Item] = field(default_factory=list)
+    last: dict[str, float] = field(default_factory=dict)
+
+    async def next(self) -> Item:
+        """The next request to apply (``anyio.EndOfStream`` once the client is gone)."""
+        item = self.waiting.pop() if self.waiting else await self.queue.receive()
+        kind = getattr(item, "type", "")
+        if kind not in self.paced:
+            return item
+        wait = self.last.get(kind, 0.0) + self.paced[kind] - time.monotonic()
+        if wait > 0:
+            await anyio.sleep(wait)
+        while not self.waiting:
+            try:
+                following = self.queue.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                break
+            if getattr(following, "type", "") == kind:
+                item = following  # an older one is dropped unanswered
+            else:
+                self.waiting.append(following)  # applied next, in order
+        self.last[kind] = time.monotonic()
+        return item

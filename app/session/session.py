@@ -29,7 +29,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.config import Settings
 from app.session.engine import Engine
-from app.session.pacing import Pacer
+from app.session.pacing import Pacer, RequestPacer
 from app.session.requests import Item, SetRequest
 from app.session.run import Frame, Run
 from app.validation import BadRequest
@@ -38,8 +38,7 @@ from app.wire import error_event, progress_event, set_event, status_event
 log = logging.getLogger("backprop_lab.session")
 # What a send raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
 GONE = (WebSocketDisconnect, WebSocketDisconnected, OSError)
-#: Sends an event, or JSON text already encoded (on a worker thread) as a text message.
-SendJSON = Callable[[dict[str, Any] | str], Awaitable[None]]
+SendJSON = Callable[[dict[str, Any] | str], Awaitable[None]]  # str: JSON encoded already
 SendBytes = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
 Parse = Callable[[str | bytes], Any]
@@ -58,9 +57,7 @@ class Session(Generic[R]):
 
     #: What a request this session has no handler for is told, by message type.
     elsewhere: ClassVar[dict[str, str]] = {}
-    #: Costly requests, by type: the seconds between two of them that a session waits
-    #: (several in a row: only the last is answered).
-    paced: ClassVar[dict[str, float]] = {}
+    paced: ClassVar[dict[str, float]] = {}  #: costly requests (:class:`RequestPacer`)
 
     def __init__(
         self,
@@ -195,17 +192,13 @@ class Session(Generic[R]):
         holding its messages back for :meth:`sender`, so a slow client never holds the
         lock and every message leaves in order."""
         assert self.engine is not None
-        waiting: list[Item] = []
-        last: dict[str, float] = {}
+        requests = RequestPacer(queue, self.paced)
         async with queue:
             while True:
                 try:
-                    item = waiting.pop() if waiting else await queue.receive()
+                    item = await requests.next()
                 except anyio.EndOfStream:
                     return
-                kind = getattr(item, "type", "")
-                if kind in self.paced:
-                    item = await self._latest(item, queue, waiting, last)
                 held: list[Any] = []
                 async with self.engine.lock:
                     self._held = held
@@ -223,32 +216,6 @@ class Session(Generic[R]):
                 self._count(self._running())
                 if self._running():
                     self.engine.wake()
-
-    async def _latest(
-        self,
-        item: Item,
-        queue: MemoryObjectReceiveStream[Item],
-        waiting: list[Item],
-        last: dict[str, float],
-    ) -> Item:
-        """A costly request (:attr:`paced`) waits for its turn, outside the engine's lock,
-        and of several such requests in a row only the last is answered: a flood costs its
-        sender time, not its neighbours."""
-        kind = getattr(item, "type", "")
-        wait = last.get(kind, 0.0) + self.paced[kind] - time.monotonic()
-        if wait > 0:
-            await anyio.sleep(wait)
-        while not waiting:
-            try:
-                following = queue.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                break
-            if getattr(following, "type", "") == kind:
-                item = following  # an older one is dropped unanswered
-            else:
-                waiting.append(following)  # applied next, in order
-        last[kind] = time.monotonic()
-        return item
 
     async def sender(self, engine: Engine) -> None:
         """Send the engine's ticks and the handlers' replies; a tick's messages out, the
@@ -309,14 +276,11 @@ class Session(Generic[R]):
         return reports, frame
 
     async def train_paced(self, run: R) -> None:
-        """One epoch, its progress and (up to max_fps) its frame when the run's ``speed``
-        says the next one is due, slow enough for a class to watch the boundary form;
-        else a short nap, so requests are applied while it waits, at any speed."""
-        wait = self.pacer.paced_wait(time.monotonic(), run.speed)
-        if wait > 0:
+        """One epoch, its progress and (up to max_fps) its frame when ``speed`` says it is
+        due (slow enough to watch the boundary form); else a nap between two requests."""
+        if (wait := self.pacer.paced_wait(time.monotonic(), run.speed)) > 0:
             await anyio.sleep(wait)
             return
-        self.pacer.last_epoch = time.monotonic()
         reports = await self.in_thread(run.trainer.train_for, 0.0, 1)
         if reports:
             await self.send_json(progress_event(reports))

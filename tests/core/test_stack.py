@@ -232,3 +232,18 @@ def test_a_stack_slice_stops_at_its_deadline() -> None:
     assert all(t._pos == 10 and t.optimizer.t == 1 for t in ts)
     reports = stack.step()  # the rest of the epoch
     assert [r.epoch for r in reports] == [1, 1, 1] and not any(t.mid_epoch for t in ts)
+
+
+def test_a_stack_gives_its_rows_back_when_a_class_leaves() -> None:
+    ts = [member(s) for s in range(40)]
+    stack = Stack(ts)
+    assert stack.arrays["params"].shape[0] == 64
+    for t in ts[3:]:
+        stack.remove(t)
+    assert stack.arrays["params"].shape[0] <= 16  # not 64 rows for 3 learners
+    alone = [member(s) for s in range(3)]
+    for t in alone:
+        t.fit(3)
+    stack.fit(3)
+    for a, b in zip(alone, ts[:3], strict=True):
+        same(a, b)
