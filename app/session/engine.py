@@ -60,7 +60,7 @@ SEND_COST = 0.0003
 #: A learner whose MIN_EPOCHS epochs cost more than this (or its share of the tick, if
 #: more) trains in slices of batches instead: its share of each tick, however long its
 #: epochs; an epoch then spans several ticks.
-CHEAP_SECONDS = 0.004
+CHEAP_SECONDS = 0.006
 #: A learner's frames take at most this part of its time once a frame costs more than
 #: half its share of a tick and RATIONED_FRAME (a wide, deep network's boundary): it gets
 #: fewer of them.  (A small network's frame, a millisecond, is never rationed: in a class
@@ -97,9 +97,15 @@ class Engine:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Seconds per frame, a running average over every learner (a new one's guess).
     frame_cost: float = 0.001
-    #: Seconds per learner-epoch in each stack (by its key), a running average: what
-    #: decides whether it trains whole epochs or slices of one.
+    #: Seconds per learner-epoch in each stack (by its key), running averages: of the
+    #: clock (how many epochs fit in a tick) and of CPU time, which decides whether it
+    #: trains whole epochs or slices of one (a busy machine's pauses are not its cost).
     costs: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    cpu_costs: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    #: Seconds per learner that the last tick's cheap stacks trained: at least what a
+    #: costly run gets when a class outgrew the cores (and MIN_EPOCHS made ticks longer).
+    cheap_share: float = 0.0
+    _cheap: list[float] = field(default_factory=lambda: [0.0, 0.0])  # seconds, learners
     ticks: int = 0
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -235,10 +241,12 @@ class Engine:
         of an epoch (its frame shows that epoch's weights).
         """
         k = len(mine)
-        cost = self.costs.get(stack.key or ())
+        key = stack.key or ()
+        cost, cpu_cost = self.costs.get(key), self.cpu_costs.get(key)
         fast = [m for m in mine if not m.current.speed]
         per = allot / max(1, k)
-        cheap = cost is not None and MIN_EPOCHS * cost <= max(per, CHEAP_SECONDS)
+        cheap = cost is not None and cpu_cost is not None
+        cheap = cheap and MIN_EPOCHS * (cpu_cost or 0.0) <= max(per, CHEAP_SECONDS)
         if cheap and fast:
             assert cost is not None
             each = max(MIN_EPOCHS, int(per / cost))
@@ -247,8 +255,8 @@ class Engine:
         elif fast:
             for m in fast:
                 plan[id(m)] = 1 if id(m) in framed else 1 << 30  # else until the time is up
-        started = time.perf_counter()
-        until = None if cheap else started + allot
+        started, cpu = time.perf_counter(), time.thread_time()
+        until = None if cheap else started + max(allot, k * self.cheap_share)
         steps = {id(m): m.trainer.optimizer.t for m in mine}  # type: ignore[union-attr]
         reports: dict[int, list[Any]] = {id(m): [] for m in mine}
         while True:
@@ -277,16 +285,21 @@ class Engine:
         assert t0 is not None
         per_epoch = -(-t0.x_train.shape[0] // t0.epoch_batch())
         run = sum(m.trainer.optimizer.t - steps[id(m)] for m in mine) / per_epoch  # type: ignore[union-attr]
+        elapsed = time.perf_counter() - started
         if run > 0:
-            spent = (time.perf_counter() - started) / run
-            self.costs[stack.key or ()] = spent if cost is None else 0.7 * cost + 0.3 * spent
+            for costs, spent in ((self.costs, elapsed), (self.cpu_costs, time.thread_time() - cpu)):
+                before = costs.get(key)
+                costs[key] = spent / run if before is None else 0.7 * before + 0.3 * spent / run
+        if cheap:
+            self._cheap[0] += elapsed
+            self._cheap[1] += k
         return reports
 
     def tick(self, interval: float) -> list[tuple[Member, list[Any]]]:
         """One tick on the worker thread; returns each member's messages."""
         self._place()
         for key in [key for key in self.costs if key not in self.stacks]:
-            del self.costs[key]
+            del self.costs[key], self.cpu_costs[key]
         now = time.monotonic()
         playing = [
             m for m in self.members if m.ready and m.current is not None
@@ -296,11 +309,13 @@ class Engine:
         share = self._share(playing, interval)
         wants = {id(m) for m in playing if self._frame_due(m, share, now, len(playing))}
         reports: dict[int, list[Any]] = {}
+        self._cheap = [0.0, 0.0]
         for stack in list(self.stacks.values()):
             mine = [m for m in playing if m.stack is stack]
             if mine:
                 allot = sum(max(0.0, share - self._frame_time(m, share)) for m in mine)
                 reports |= self._train(stack, mine, plan, allot, wants)
+        self.cheap_share = self._cheap[0] / self._cheap[1] if self._cheap[1] else 0.0
         out = []
         light = len(playing) >= self.settings.light_frames_from
         due = [m for m in playing if reports[id(m)] and not m.left]
@@ -334,7 +349,10 @@ class Engine:
         else:
             frame = run.frame(light=light) if light else run.frame()
         spent = time.thread_time() - started
-        m.frame_cost = spent if m.frame_cost is None else 0.7 * m.frame_cost + 0.3 * spent
+        # falls at once, rises slowly: one frame that a collection or a first grid made
+        # dear does not ration a small network's frames (nor does a rare one undo it)
+        prev = m.frame_cost
+        m.frame_cost = spent if prev is None or spent < prev else 0.9 * prev + 0.1 * spent
         m.last_frame = time.monotonic()
         self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return frame if isinstance(frame, list) else [frame]
