@@ -14,8 +14,8 @@ takes the lock (no request is applied while it trains), then, on a worker thread
    its share is used, and its epoch goes on where it stopped next tick, bit for bit (a
    run with a set speed gets the epochs its speed has earned instead);
 3. builds the frame of each learner that finished an epoch, the boundaries of a stack
-   computed together; a learner whose frames cost over half its share gets fewer (they
-   take at most FRAME_SHARE of its time) and lighter ones.
+   computed together; a learner whose frames cost over half its share and over
+   RATIONED_FRAME gets fewer (they take at most FRAME_SHARE of its time) and lighter ones.
 
 So whatever one learner's network, every other learner on the process gets its share of
 each tick, and a learner who left is not trained past the slice it was in.
@@ -84,7 +84,7 @@ class Member:
     earned: float = 0.0  # epochs a paced run has earned and not yet trained
     left: bool = False  # the session ended
     last: float = 0.0  # clock reading of its last tick
-    frame_cost: float | None = None  # seconds its frame took, a running average
+    frame_cost: float | None = None  # CPU seconds its frame takes (see _frame)
     last_frame: float = 0.0  # clock reading of its last frame
 
 
@@ -242,13 +242,13 @@ class Engine:
         """
         k = len(mine)
         key = stack.key or ()
-        cost, cpu_cost = self.costs.get(key), self.cpu_costs.get(key)
+        guess = epoch_guess(mine[0].trainer, k)  # type: ignore[arg-type]
+        cost = self.costs.get(key, guess)
         fast = [m for m in mine if not m.current.speed]
         per = allot / max(1, k)
-        cheap = cost is not None and cpu_cost is not None
-        cheap = cheap and MIN_EPOCHS * (cpu_cost or 0.0) <= max(per, CHEAP_SECONDS)
+        # the estimate from slices carries their overhead: the guess may make it cheaper
+        cheap = MIN_EPOCHS * min(self.cpu_costs.get(key, guess), guess) <= max(per, CHEAP_SECONDS)
         if cheap and fast:
-            assert cost is not None
             each = max(MIN_EPOCHS, int(per / cost))
             for m in fast:
                 plan[id(m)] = each
@@ -288,8 +288,8 @@ class Engine:
         elapsed = time.perf_counter() - started
         if run > 0:
             for costs, spent in ((self.costs, elapsed), (self.cpu_costs, time.thread_time() - cpu)):
-                before = costs.get(key)
-                costs[key] = spent / run if before is None else 0.7 * before + 0.3 * spent / run
+                old = costs.get(key)
+                costs[key] = spent / run if old is None else 0.7 * old + 0.3 * spent / run
         if cheap:
             self._cheap[0] += elapsed
             self._cheap[1] += k
@@ -356,6 +356,22 @@ class Engine:
         m.last_frame = time.monotonic()
         self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return frame if isinstance(frame, list) else [frame]
+
+
+#: A first guess of an epoch's cost, before one was measured: seconds of NumPy calls per
+#: layer and batch (shared by a stack's members), and floating-point operations a second.
+CALL_SECONDS = 12e-6
+FLOPS = 2e9
+
+
+def epoch_guess(trainer: Trainer, k: int) -> float:
+    """Seconds per learner-epoch for ``trainer`` in a stack of ``k``, guessed from its
+    shape: the calls of every batch, and the arithmetic (forward and backward over the
+    training set: 6 operations per parameter and point; the report's passes: 4)."""
+    n = trainer.x_train.shape[0]
+    batches = -(-n // trainer.epoch_batch())
+    layers, params = len(trainer.network.layers), trainer.network.n_parameters
+    return batches * CALL_SECONDS * layers / max(1, k) + 10 * n * params / FLOPS
 
 
 def rationed(cost: float, share: float) -> bool:

@@ -309,3 +309,12 @@ def test_a_learner_who_leaves_is_not_trained_past_the_slice_it_was_in() -> None:
         return len(calls)
 
     assert asyncio.run(main()) == 1  # the slice it was in, and nothing more
+
+
+def test_a_small_network_of_its_own_in_a_class_trains_and_draws_every_tick() -> None:
+    own = PlaygroundRun(TrainConfig(**{**MINE, "hidden_layers": [8, 8], "activation": "relu"}))
+    class_ = [PlaygroundRun(TrainConfig(**{**MINE, "seed": s})) for s in range(30)]
+    _, got = ticks_by_hand([own, *class_], 20)
+    frames = [sum(isinstance(m, bytes) for m in g) for g in got]
+    assert frames[0] >= 19 and min(frames) >= 19  # never rationed, never sliced away
+    assert own.trainer.epoch >= 2 * 19  # MIN_EPOCHS a tick, as every learner
