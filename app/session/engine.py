@@ -42,6 +42,13 @@ import anyio.to_thread
 import numpy as np
 
 from app.config import Settings
+from app.session.pacing import (
+    CHEAP_SECONDS,
+    FRAME_SHARE,
+    HEAVY_FRAME,
+    epoch_guess,
+    rationed,
+)
 from app.wire import progress_event, status_event
 from nn_core.boundary import grid_points
 from nn_core.features import transform
@@ -57,18 +64,6 @@ Deliver = Callable[[list[Any]], None]
 MIN_EPOCHS = 2
 #: Seconds the event loop takes to send one learner's tick (progress, frame, health).
 SEND_COST = 0.0003
-#: A learner whose MIN_EPOCHS epochs cost more than this (or its share of the tick, if
-#: more) trains in slices of batches instead: its share of each tick, however long its
-#: epochs; an epoch then spans several ticks.
-CHEAP_SECONDS = 0.006
-#: A learner's frames take at most this part of its time once a frame costs more than
-#: half its share of a tick and RATIONED_FRAME (a wide, deep network's boundary): it gets
-#: fewer of them.  (A small network's frame, a millisecond, is never rationed: in a class
-#: of a hundred it is more than its share, and frames are what a class watches.)
-FRAME_SHARE = 0.25
-RATIONED_FRAME = 0.005
-#: Frames costlier than this are drawn light (a coarser grid, thumbnails every other time).
-HEAVY_FRAME = 0.015
 
 
 @dataclass(eq=False)
@@ -356,27 +351,6 @@ class Engine:
         m.last_frame = time.monotonic()
         self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return frame if isinstance(frame, list) else [frame]
-
-
-#: A first guess of an epoch's cost, before one was measured: seconds of NumPy calls per
-#: layer and batch (shared by a stack's members), and floating-point operations a second.
-CALL_SECONDS = 12e-6
-FLOPS = 2e9
-
-
-def epoch_guess(trainer: Trainer, k: int) -> float:
-    """Seconds per learner-epoch for ``trainer`` in a stack of ``k``, guessed from its
-    shape: the calls of every batch, and the arithmetic (forward and backward over the
-    training set: 6 operations per parameter and point; the report's passes: 4)."""
-    n = trainer.x_train.shape[0]
-    batches = -(-n // trainer.epoch_batch())
-    layers, params = len(trainer.network.layers), trainer.network.n_parameters
-    return batches * CALL_SECONDS * layers / max(1, k) + 10 * n * params / FLOPS
-
-
-def rationed(cost: float, share: float) -> bool:
-    """Whether frames of ``cost`` seconds are too dear to draw after every epoch."""
-    return cost > max(share / 2, RATIONED_FRAME)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,5 +1,5 @@
-"""How long a session trains before it sends, when a frame is due, and how often a
-costly request is answered.
+"""How long a session trains before it sends, when a frame is due, how often a costly
+request is answered, and what a learner's share of an engine tick buys.
 
 The :class:`Pacer` is pure arithmetic over the clock readings the session passes in, so it
 can be read (and tested) apart from the socket.
@@ -15,9 +15,45 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from app.config import Settings
 from app.session.requests import Item
+from nn_core.training import Trainer
 
 #: The longest nap of a session waiting for its next paced epoch, in seconds.
 NAP = 0.05
+
+# ---------------------------------------------------- the engine's shares of a tick
+#: A learner whose MIN_EPOCHS epochs (the engine's) cost more than this (or its share, if
+#: more) trains in slices of batches instead: its share of each tick, however long its
+#: epochs; an epoch then spans several ticks.
+CHEAP_SECONDS = 0.006
+#: A learner's frames take at most this part of its time once a frame costs more than
+#: half its share of a tick and RATIONED_FRAME (a wide, deep network's boundary): it gets
+#: fewer of them.  (A small network's frame, a millisecond, is never rationed: in a class
+#: of a hundred it is more than its share, and frames are what a class watches.)
+FRAME_SHARE = 0.25
+RATIONED_FRAME = 0.005
+#: Frames costlier than this are drawn light (a coarser grid, thumbnails every other time).
+HEAVY_FRAME = 0.015
+
+
+#: A first guess of an epoch's cost, before one was measured: seconds of NumPy calls per
+#: layer and batch (shared by a stack's members), and floating-point operations a second.
+CALL_SECONDS = 12e-6
+FLOPS = 2e9
+
+
+def epoch_guess(trainer: Trainer, k: int) -> float:
+    """Seconds per learner-epoch for ``trainer`` in a stack of ``k``, guessed from its
+    shape: the calls of every batch, and the arithmetic (forward and backward over the
+    training set: 6 operations per parameter and point; the report's passes: 4)."""
+    n = trainer.x_train.shape[0]
+    batches = -(-n // trainer.epoch_batch())
+    layers, params = len(trainer.network.layers), trainer.network.n_parameters
+    return batches * CALL_SECONDS * layers / max(1, k) + 10 * n * params / FLOPS
+
+
+def rationed(cost: float, share: float) -> bool:
+    """Whether frames of ``cost`` seconds are too dear to draw after every epoch."""
+    return cost > max(share / 2, RATIONED_FRAME)
 
 
 @dataclass
