@@ -3,14 +3,18 @@ protocol of :mod:`app.session`, plus ``save``)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
 from app.digits.store import ModelStore
 from app.digits.training import MNIST_LIMITS, MnistConfig, MnistRun
-from app.session.requests import SaveRequest, make_parser
-from app.session.session import Session
+from app.session.requests import Item, SaveRequest, make_parser
+from app.session.session import Receive, Session
 from app.validation import Strict
-from app.wire import saved_event
+from app.wire import progress_event, saved_event
 
 
 class MnistStartRequest(Strict):
@@ -37,6 +41,36 @@ class MnistSession(Session[MnistRun]):
         super().__init__(*args, **options)
         self.store = store
 
+    async def listen(self, receive: Receive, queue: MemoryObjectSendStream[Item]) -> None:
+        """Read the client's messages; once it is gone, stop its run at the next batch,
+        so a chunk on the worker thread ends now rather than at its time box."""
+        try:
+            await super().listen(receive, queue)
+        finally:
+            if self.run is not None:
+                self.run.trainer.stop()
+
+    async def train_chunk(self) -> None:
+        """A time-boxed slice of batches (inside an epoch if need be); the evaluation only
+        after an epoch ended, and a ``pace`` message while epochs are slow."""
+        run = self.run
+        assert run is not None
+        sharing = self.training_now()
+        budget = self.settings.chunk_seconds
+        if sharing > 1:  # every training session gets the same slice of the cycle, in turn
+            budget = max(0.001, min(budget, self.settings.cycle_seconds / sharing))
+        reports, evaluation = await self.in_thread(_chunk_and_evaluation, run, budget)
+        if reports:
+            await self.send_json(progress_event(reports))
+        if evaluation is not None:
+            await self.send_json(evaluation)
+        pace = run.pace(time.monotonic())
+        if pace is not None and run.state == "running":
+            await self.send_json(pace)
+        if run.state != "running":
+            await self.send_status()
+        await anyio.sleep(0)  # let the listener in between chunks
+
     async def on_save(self, item: SaveRequest) -> None:
         assert self.run is not None
         try:
@@ -47,3 +81,9 @@ class MnistSession(Session[MnistRun]):
         await self.send_json(saved_event(item.name, meta))
 
     handlers = {**Session.handlers, "save": on_save}
+
+
+def _chunk_and_evaluation(run: MnistRun, budget: float) -> tuple[list[Any], Any]:
+    """On the worker thread: a chunk, then the test evaluation if an epoch ended in it."""
+    reports = run.chunk(budget)
+    return reports, run.frame() if reports else None
