@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         limiter=anyio.CapacityLimiter(settings.train_threads),
         models=ModelStore(settings.data_dir),
+        predict_limiter=anyio.CapacityLimiter(settings.predict_threads),
         engine=Engine(settings),
     )
     for feature in (pages, playground, digits, stats):
