@@ -114,7 +114,9 @@ class Trainer:
             self.state = "running"
 
     def stop(self) -> None:
+        """End the run for good: its open epoch, if any, is dropped."""
         self.state = "stopped"
+        self._open = None
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the rate from the next step on (the schedule then scales this one)."""
@@ -281,6 +283,8 @@ class Trainer:
                     self._open = epoch
                 if time.perf_counter() >= deadline:
                     break
+        if self.state == "stopped":  # stopped from another thread during this slice
+            self._open = None
         return reports
 
     def fit(self, epochs: int) -> list[EpochReport]:

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny, to_input
+from app.digits.memory import release_freed_memory
 from app.digits.predict import predict
 from app.digits.session import MnistSession
 from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, ModelStore, model_path
@@ -159,3 +160,5 @@ async def mnist_socket(websocket: WebSocket) -> None:
     """One MNIST training session per connection (same protocol as /ws/train)."""
     store = websocket.app.state.backprop.models
     await serve_session(websocket, MnistSession, store=store)
+    # The run's arrays were freed as the session ended: give their pages back.
+    await anyio.to_thread.run_sync(release_freed_memory)
