@@ -102,7 +102,7 @@ class Trainer:
         #: The epoch a slice stopped in (resumed by the next slice or step), and how many
         #: of its batches are done.
         self._open: Generator[None, None, EpochReport] | None = None
-        self._done = 0
+        self._done = self._of = 0
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
@@ -172,9 +172,10 @@ class Trainer:
     def epoch_progress(self) -> tuple[int, int]:
         """``(batches done, batches)`` of the epoch a slice left open; ``(0, batches)``
         between epochs."""
+        if self._open is not None:  # its own count: a batch size set since counts later
+            return self._done, self._of
         n = self.x_train.shape[0]
-        bs = n if not self.batch_size else min(self.batch_size, n)
-        return (self._done if self._open is not None else 0), -(-n // bs)
+        return 0, -(-n // (min(self.batch_size, n) if self.batch_size else n))
 
     def _epoch(self) -> Generator[None, None, EpochReport]:
         """One epoch, pausing after every batch (and before the evaluation): the
@@ -188,7 +189,7 @@ class Trainer:
         exact = self.exact_train_loss
         loss_sum = 0.0
         last_batch = (n - 1) // bs
-        self._done = 0
+        self._done, self._of = 0, last_batch + 1
         for k, (xb, yb) in enumerate(self._batches(bs)):
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)

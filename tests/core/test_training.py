@@ -113,3 +113,12 @@ def test_a_slice_stops_inside_an_epoch_and_the_next_goes_on_from_there() -> None
     assert tr.train_slice(budget_s=0.0) == [] and tr.epoch_progress == (1, 143)
     assert tr.step().epoch == 1  # a step finishes the open epoch
     assert tr.epoch_progress == (0, 143)
+
+
+def test_a_batch_size_set_inside_an_epoch_counts_from_the_next() -> None:
+    tr = _wide_trainer(False)
+    tr.train_slice(budget_s=0.0)
+    tr.batch_size = 100
+    assert tr.epoch_progress == (1, 143)  # the open epoch keeps its batches of 7
+    tr.step()
+    assert tr.epoch_progress == (0, 10)
