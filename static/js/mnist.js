@@ -105,6 +105,7 @@ const socket = new TrainSocket("/ws/mnist", {
   evaluation(msg) { drawConfusion(msg.confusion); drawGallery(msg.misclassified, msg.n_wrong); },
   status(msg) {
     if (msg.state === "stopped") { cut("the server was shutting down"); return; }
+    if (msg.state === "busy") line.full = msg.learners;
     state = msg.state;
     buttons();
     if (state === "done") $("train-status").textContent += " — done. Name it and save it.";
@@ -144,6 +145,7 @@ $("train-start").addEventListener("click", () => {
   const problem = formProblem();
   if (problem) return setError(problem);
   const a = ARCH[$("architecture").value];
+  if (!connected) $("train-status").textContent = "Training starts as soon as the server is back…";
   send({ type: "start", config: {
     dataset: $("train-dataset").value, hidden_layers: a.hidden, activation: a.activation,
     output_activation: a.output, loss: a.loss, init: a.init, init_scale: a.init_scale ?? null,
