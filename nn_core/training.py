@@ -260,10 +260,12 @@ class Trainer:
                 break
         return reports
 
-    def train_slice(self, budget_s: float = 0.05) -> list[EpochReport]:
-        """Train batch by batch until ``budget_s`` seconds have passed (at least one batch)
-        or the state leaves ``running``, stopping inside an epoch if need be; return the
-        reports of the epochs that ended.
+    def train_slice(
+        self, budget_s: float = 0.05, max_epochs: int | None = None
+    ) -> list[EpochReport]:
+        """Train batch by batch until ``budget_s`` seconds have passed (at least one batch),
+        ``max_epochs`` epochs have ended or the state leaves ``running``, stopping inside
+        an epoch if need be; return the reports of the epochs that ended.
 
         The next slice (or :meth:`step`) goes on exactly where this one stopped: the same
         batches in the same order, so slices add up to the same numbers, bit for bit, as
@@ -280,6 +282,8 @@ class Trainer:
                     next(epoch)
                 except StopIteration as end:
                     reports.append(end.value)
+                    if max_epochs is not None and len(reports) >= max_epochs:
+                        break
                 else:
                     self._open = epoch
                 if time.perf_counter() >= deadline:

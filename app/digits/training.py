@@ -202,12 +202,13 @@ class MnistRun(TrainerRun):
         self._timed, self._timed_batches = 0.0, 0
         self._paced = -math.inf
 
-    def chunk(self, budget_s: float) -> list[EpochReport]:
-        """``budget_s`` seconds of batches, stopping inside an epoch if need be: an epoch
-        of a wide network at batch size 1 takes minutes, and the session's neighbours
-        (and its own pause, save or disconnect) wait for no more than one chunk."""
+    def chunk(self, budget_s: float, max_epochs: int | None = None) -> list[EpochReport]:
+        """``budget_s`` seconds of batches (and at most ``max_epochs`` epochs), stopping
+        inside an epoch if need be: an epoch of a wide network at batch size 1 takes
+        minutes, and the session's neighbours (and its own pause, save or disconnect)
+        wait for no more than one chunk."""
         started, before = time.perf_counter(), self._position()
-        reports = self.trainer.train_slice(budget_s)
+        reports = self.trainer.train_slice(budget_s, max_epochs)
         self._timed += time.perf_counter() - started
         self._timed_batches += self._position() - before
         return reports

@@ -78,8 +78,13 @@ def huge_run(runs: list[MnistRun]) -> MnistRun:
     return next(r for r in runs if r.cfg.hidden_layers == HUGE["hidden_layers"])
 
 
+@pytest.mark.parametrize(
+    "messages",
+    [[start(HUGE)], [{**start(HUGE), "paused": True}, {"type": "step"}]],
+    ids=["running", "a step"],
+)
 def test_a_neighbour_trains_whole_runs_while_a_huge_batch_1_epoch_is_under_way(
-    store: ModelStore,
+    store: ModelStore, messages: list[dict[str, Any]]
 ) -> None:
     runs: list[MnistRun] = []
     leave = anyio.Event()
@@ -91,7 +96,7 @@ def test_a_neighbour_trains_whole_runs_while_a_huge_batch_1_epoch_is_under_way(
             leave.set()
         return leave.is_set()
 
-    huge = Fake([start(HUGE)], leave=leave)
+    huge = Fake(messages, leave=leave)
     small = Fake([start({**SMALL, "epochs": 3})], leave_when=small_done)
     serve([huge, small], store, runs)
     assert small.epochs() == [1, 2, 3]
@@ -139,3 +144,15 @@ def test_a_client_that_leaves_mid_epoch_takes_its_work_with_it(store: ModelStore
     assert limiter.borrowed_tokens == 0  # the worker thread is free again
     assert runs[0].trainer.epoch == 0  # it stopped inside its first epoch (of 8,000 batches)
     assert 5 <= len(batches) <= 5 + 2  # a batch or two after its client left, no more
+
+
+def test_a_step_trains_one_epoch_in_slices_then_pauses(store: ModelStore) -> None:
+    runs: list[MnistRun] = []
+    fake = Fake(
+        [{**start({**SMALL, "epochs": 5}), "paused": True}, {"type": "step"}, {"type": "step"}],
+        leave_when=lambda f: f.epochs() == [1, 2] and f.events[-1]["type"] == "status",
+    )
+    serve([fake], store, runs)
+    assert fake.epochs() == [1, 2]  # one epoch a step
+    assert set(states(fake)) == {"paused"}  # paused after the start and after the steps
+    assert runs[0].trainer.epoch == 2 and runs[0].trainer.epoch_progress[0] == 0
