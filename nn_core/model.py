@@ -16,7 +16,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,13 @@ from nn_core.activations import HIDDEN_ACTIVATIONS, get_activation
 from nn_core.initializers import get_initializer
 from nn_core.layers import Dense
 from nn_core.losses import get_loss
-from nn_core.npz import NpzError, NpzReader
+from nn_core.npz import MAX_ARRAY_BYTES, NpzError, NpzReader, write_atomic
 from nn_core.regularization import get_regularizer
 from nn_core.types import Array
 
 FORMAT = "backprop-lab-model"
 FORMAT_VERSION = 1
 DTYPES = {"float32": np.float32, "float64": np.float64}
-#: The largest array a model file may hold unless the caller says otherwise (1 GB).
-MAX_ARRAY_BYTES = 1 << 30
 
 
 class ModelFileError(ValueError):
@@ -341,10 +338,9 @@ class Network:
     ) -> tuple[Network, dict[str, Any]]:
         """The network and metadata of a file written by :meth:`save`.
 
-        Nothing is allocated before it was checked (:class:`~nn_core.npz.NpzReader`): the
-        header is read first, ``check(config)`` may refuse its config (raise ``ValueError``),
-        and each array's declared shape and dtype must match the config before the network
-        is built and the arrays are read.  No array may hold over ``max_array_bytes``.
+        Nothing is allocated unchecked (:class:`~nn_core.npz.NpzReader`): ``check(config)``
+        may refuse the header's config (``ValueError``), and each array's declared shape and
+        dtype must match it before the network is built.  No array may exceed ``max_array_bytes``.
         """
         data = path.getvalue() if isinstance(path, io.BytesIO) else Path(path).read_bytes()
         try:
@@ -378,11 +374,9 @@ class Network:
 
 def _read_header(npz: NpzReader) -> dict[str, Any]:
     """The JSON header of a model file, checked for its format, version and config."""
-    if "header" not in npz.names:
-        raise ModelFileError("not a Backprop Lab model: no header")
-    text = npz.array("header")  # an unreadable one: NpzError, "not a readable model file"
+    text = npz.array("header") if "header" in npz.names else None  # unreadable: NpzError
     try:
-        if text.dtype.kind != "U" or text.shape != ():
+        if text is None or text.dtype.kind != "U" or text.shape != ():
             raise ValueError("not text")
         header = json.loads(str(text))
     except (ValueError, RecursionError) as exc:
@@ -399,27 +393,7 @@ def _read_header(npz: NpzReader) -> dict[str, Any]:
 def _layer_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     """Each array's shape for a config's ``sizes``, computed before anything is built."""
     sizes = config.get("sizes")
-    if not isinstance(sizes, list) or len(sizes) < 2:
-        raise ValueError("sizes must list at least two layer widths")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
-        raise ValueError("layer widths must be positive whole numbers")
-    shapes: dict[str, tuple[int, ...]] = {}
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        shapes[f"w{i}"], shapes[f"b{i}"] = (n_in, n_out), (n_out,)
-    return shapes
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are meant to be shared read-only
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not isinstance(sizes, list) or len(sizes) < 2 or any(type(n) is not int for n in sizes):
+        raise ValueError("sizes must list two or more whole numbers")
+    pairs = enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    return {k: v for i, (a, b) in pairs for k, v in ((f"w{i}", (a, b)), (f"b{i}", (b,)))}

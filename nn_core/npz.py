@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import struct
+import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,8 @@ from nn_core.types import Array
 #: The end of central directory record: signature, then entries and the directory's size.
 _END = b"PK\x05\x06"
 _END_SIZE = 22
+#: The largest array a file may hold unless the caller says otherwise (1 GB).
+MAX_ARRAY_BYTES = 1 << 30
 
 
 class NpzError(ValueError):
@@ -124,3 +129,19 @@ def _check_directory(data: bytes, max_members: int) -> None:
     _, _, on_disk, total, directory, _ = struct.unpack("<HHHHII", data[at + 4 : at + 20])
     if total > max_members or on_disk != total or directory > max_members * 1024:
         raise NpzError(f"the zip lists {total} members (at most {max_members})")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are meant to be shared read-only
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -40,8 +40,9 @@ from app.validation import (
     OWNER_RULE,
 )
 from nn_core import mnist
-from nn_core.model import ModelFileError, Network, write_atomic
+from nn_core.model import ModelFileError, Network
 from nn_core.novelty import NoveltyCheck
+from nn_core.npz import write_atomic
 
 log = logging.getLogger("backprop_lab.models")
 
