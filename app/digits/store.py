@@ -234,8 +234,8 @@ class ModelStore:
         if verdict and verdict[0] == (st.st_mtime_ns, st.st_size):
             if isinstance(verdict[1], str):
                 raise ModelFileError(verdict[1])
-            return verdict[1]
-        return self.get(name).info()
+            return {**verdict[1], "bytes": st.st_size}
+        return {**self.get(name).info(), "bytes": st.st_size}
 
     def list(self, owner: str | None = None) -> list[dict[str, Any]]:
         """Every usable model; ``yours`` marks those saved with the token ``owner``."""
