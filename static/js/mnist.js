@@ -113,7 +113,8 @@ $("save").addEventListener("click", async () => {
   }
   field.removeAttribute("aria-invalid");
   // another browser's name is refused at once; saving over one of yours asks first
-  const known = (await fetchModels()).models.find((m) => m.name === name);
+  // (the server checks again: a list it could not send leaves the check to it)
+  const known = await fetchModels().then((b) => b.models.find((m) => m.name === name), () => null);
   if (known && !known.yours) {
     field.setAttribute("aria-invalid", "true");
     return setError(known.builtin

@@ -8,10 +8,10 @@ const $ = (id) => document.getElementById(id);
 const KEY = "backprop-model-owner";
 export const OWNER_HEADER = "X-Model-Owner";
 
+let token = null;  // kept here too, for a browser that refuses localStorage
 export function ownerToken() {
-  let token = null;
-  try { token = localStorage.getItem(KEY); } catch { /* storage refused: a token per page */ }
-  if (!token || !/^[A-Za-z0-9_-]{22,128}$/.test(token)) {
+  try { token = token || localStorage.getItem(KEY); } catch { /* storage refused */ }
+  if (!token) {  // 24 random bytes as base64url: 32 characters, the token rule the server checks
     const bytes = crypto.getRandomValues(new Uint8Array(24));
     token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
     try { localStorage.setItem(KEY, token); } catch { /* kept for this page only */ }
