@@ -56,8 +56,9 @@ INPUTS, OUTPUTS = 784, 10
 MAX_WIDTH = max(INPUTS, int(MNIST_LIMITS["neurons"][1]))
 MAX_ARRAY_BYTES = MAX_WIDTH * MAX_WIDTH * 8 + 4096  # and its .npy header
 MAX_MODEL_BYTES = 50_000_000
-#: Networks kept in memory for predictions (the list needs only each file's verdict).
-LOADED_MODELS = 8
+#: Saved networks kept in memory for predictions, with their fitted novelty checks (the
+#: list needs only each file's verdict); the shipped ones are always kept.
+LOADED_MODELS = 32
 
 
 class ModelNotFound(KeyError):
@@ -212,8 +213,9 @@ class ModelStore:
         with self._lock:
             self._verdicts[name] = (key, model.info())
             self._loaded[name] = (key, model)
-            while len(self._loaded) > LOADED_MODELS:
-                self._loaded.popitem(last=False)
+            saved = [n for n, (_, m) in self._loaded.items() if not m.builtin]
+            for oldest in saved[: max(0, len(saved) - LOADED_MODELS)]:
+                del self._loaded[oldest]
         return model
 
     @staticmethod

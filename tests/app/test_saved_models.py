@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.digits.quota import Quota
-from app.digits.store import ModelRefused, ModelStore
+from app.digits.store import LOADED_MODELS, ModelRefused, ModelStore
 from app.main import create_app
 from nn_core.model import Network
 from tests.app.wsutil import next_json
@@ -238,3 +238,61 @@ def test_the_quotas_reach_the_page_and_the_socket_names_them(tmp_path: Path) -> 
         answers = train_and_save(client, [{"name": f"m{i}", "owner": ALICE} for i in range(4)])
     assert [a["type"] for a in answers] == ["saved"] * 3 + ["error"]
     assert answers[3]["message"].startswith("You have saved 3 models, the most one browser")
+
+
+def test_memory_holds_a_bounded_number_of_saved_networks_and_always_the_shipped_one(
+    tmp_path: Path,
+) -> None:
+    store = store_with(tmp_path, owner_models=LOADED_MODELS + 5)
+    shipped = store.get("mnist-mlp")
+    for i in range(LOADED_MODELS + 2):
+        store.save(f"m{i}", small(), {}, ALICE)
+    first = store.get("m0")
+    for i in range(1, LOADED_MODELS + 2):
+        store.get(f"m{i}")
+    assert store.get("mnist-mlp") is shipped  # its fitted novelty check stays
+    assert store.get("m0") is not first  # the oldest saved one was let go, and loads again
+    assert store.get(f"m{LOADED_MODELS + 1}") is store.get(f"m{LOADED_MODELS + 1}")
+
+
+RACE = """
+import sys
+from pathlib import Path
+from app.digits.quota import Quota
+from app.digits.store import LOADED_MODELS, ModelRefused, ModelStore
+from nn_core.model import Network
+store = ModelStore(Path(sys.argv[1]), quota=Quota(5, 10**9, 10**4, 10**12))
+net = Network([784, 8, 10], activation="relu", output_activation="softmax")
+print("ready", flush=True)
+sys.stdin.readline()  # all start together
+for i in range(10):
+    try:
+        store.save(f"{sys.argv[2]}{i}", net, {}, "a" * 32)
+    except ModelRefused:
+        pass
+"""
+
+
+def test_worker_processes_saving_at_once_keep_to_one_quota(tmp_path: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, str(tmp_path), tag],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        for tag in ("p", "q", "r")
+    ]
+    for proc in procs:  # every one has imported what it needs
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    codes = [proc.wait(60) for proc in procs]
+    for proc in procs:
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert codes == [0, 0, 0]
+    saved = sorted(p.stem for p in (tmp_path / "models").glob("*.npz"))
+    assert len(saved) == 5, saved
