@@ -117,7 +117,22 @@ def claimed_huge_array() -> bytes:
     return buf.getvalue()
 
 
+def rewritten(extra: int = 0, compression: int | None = None) -> bytes:
+    """A correct model written again: with ``extra`` more members, or every member
+    compressed by ``compression`` (bzip2 and lzma inflate a whole chunk at once)."""
+    good = npz(header=header(GOOD_SIZES), **arrays(GOOD_SIZES))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), compression or info.compress_type)
+        for i in range(extra):
+            dst.writestr(f"x{i}.npy", b"")
+    return buf.getvalue()
+
+
 HOSTILE: dict[str, Callable[[], bytes]] = {
+    "many-members": lambda: rewritten(extra=5000),
+    "lzma": lambda: rewritten(compression=zipfile.ZIP_LZMA),
     "claimed-huge": claimed_huge,
     "costly": costly,
     "zip-bomb": zip_bomb,
