@@ -1,6 +1,7 @@
 // The digits page: draw with mouse, finger or pen; see the prediction live.
 
 import "./mnist.js";
+import { fetchModels, showMine } from "./models.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("digit-canvas");
@@ -182,17 +183,20 @@ function showEmpty() {
 
 let models = [];
 export async function loadModels(select) {
-  const body = await (await fetch("/api/models")).json();
+  const body = await fetchModels();
   models = body.models;
   const el = $("model");
   const keep = select || el.value || body.default;
   el.replaceChildren();
   for (const m of models) {
     const acc = m.accuracy == null ? "" : ` — ${(100 * m.accuracy).toFixed(1)} %`;
-    el.append(new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name));
+    const option = new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name);
+    option.title = m.name;
+    el.append(option);
   }
   el.value = models.some((m) => m.name === keep) ? keep : body.default;
   showModelInfo();
+  showMine(models);
 }
 
 function showModelInfo() {
@@ -200,6 +204,7 @@ function showModelInfo() {
   if (!m) return;
   $("model-download").href = `/api/models/${encodeURIComponent(m.name)}/download`;
   $("model-download").textContent = `Download ${m.name} (.npz, loads with nn_core.Network.load)`;
+  $("model").title = m.name;
   $("model-info").textContent = `${m.architecture.join("–")} ${m.activation.join("/")} → ${m.output_activation}; ` +
     `held-out accuracy ${m.accuracy == null ? "?" : (100 * m.accuracy).toFixed(2) + " %"} on ${m.dataset}; ` +
     `${m.epochs ?? "?"} epochs${m.date ? ", " + m.date : ""}${m.builtin ? " (shipped)" : ""}.`;
