@@ -14,7 +14,14 @@ from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny
 from app.digits.memory import release_freed_memory
 from app.digits.predict import predict
 from app.digits.session import MnistSession
-from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, ModelStore, model_path
+from app.digits.store import (
+    DEFAULT_MODEL,
+    LoadedModel,
+    ModelNotFound,
+    ModelRefused,
+    ModelStore,
+    model_path,
+)
 from app.digits.training import ARCHITECTURES, MnistConfig
 from app.onnx_export import to_onnx
 from app.pages import templates
@@ -39,12 +46,12 @@ def find_model(store: ModelStore, name: str, field: str) -> LoadedModel | tuple[
     """The named model, or the status, field and message of the error that names ``field``."""
     try:
         return store.get(name)
+    except (ModelFileError, OSError) as exc:  # before ValueError, which ModelFileError is
+        return 422, field, f"model {name!r} cannot be used: {exc}"
     except ValueError as exc:
         return 422, field, str(exc)
     except ModelNotFound:
         return 404, field, f"no model named {name!r}; see GET /api/models"
-    except (ModelFileError, OSError) as exc:
-        return 422, field, f"model {name!r} cannot be used: {exc}"
 
 
 async def load_model(state: AppState, name: str, field: str) -> LoadedModel | JSONResponse:
@@ -98,12 +105,39 @@ def _answer(store: ModelStore, body: bytes) -> tuple[int, dict[str, Any]]:
     return 200, predict(model, x, req.saliency, is_tiny(req))
 
 
-@router.get("/api/models")
-async def list_models(request: Request) -> dict[str, Any]:
-    """The models available for prediction, with architecture, data set and accuracy."""
+#: The header that carries a browser's model token (``localStorage`` on the page).
+OWNER_HEADER = "X-Model-Owner"
+
+
+@router.get("/api/models", response_model=None)
+async def list_models(request: Request) -> dict[str, Any] | JSONResponse:
+    """The models available for prediction, with architecture, data set and accuracy;
+    ``yours`` marks those saved with the token in the ``X-Model-Owner`` header."""
     state: AppState = request.app.state.backprop
-    models = await anyio.to_thread.run_sync(state.models.list)
+    owner = request.headers.get(OWNER_HEADER)
+    try:
+        models = await anyio.to_thread.run_sync(state.models.list, owner)
+    except ModelRefused as exc:
+        return error(exc.status, exc.field, str(exc))
     return {"default": DEFAULT_MODEL, "models": models}
+
+
+@router.delete("/api/models/{name}", response_model=None)
+async def delete_model(name: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """Delete a saved model: only with the token it was saved with (``X-Model-Owner``)."""
+    state: AppState = request.app.state.backprop
+    owner = request.headers.get(OWNER_HEADER)
+    if not owner:
+        return error(401, "owner", f"send the token the model was saved with ({OWNER_HEADER})")
+    try:
+        await anyio.to_thread.run_sync(state.models.delete, name, owner)
+    except ModelRefused as exc:
+        return error(exc.status, exc.field, str(exc))
+    except ValueError as exc:
+        return error(422, "name", str(exc))
+    except ModelNotFound:
+        return error(404, "name", f"no model named {name!r}; see GET /api/models")
+    return {"deleted": name}
 
 
 @router.get("/api/models/{name}/download", response_model=None)

@@ -9,11 +9,11 @@ from typing import Any, Literal
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
-from app.digits.store import ModelStore
-from app.digits.training import MNIST_LIMITS, MnistConfig, MnistRun
+from app.digits.store import ModelRefused, ModelStore
+from app.digits.training import MnistConfig, MnistRun
 from app.session.requests import Item, SaveRequest, make_parser
 from app.session.session import Receive, Session
-from app.validation import Strict
+from app.validation import MNIST_LIMITS, Strict
 from app.wire import progress_event, saved_event
 
 
@@ -98,7 +98,10 @@ class MnistSession(Session[MnistRun]):
     async def on_save(self, item: SaveRequest) -> None:
         assert self.run is not None
         try:
-            meta = await self.in_thread(self.run.save, self.store, item.name)
+            meta = await self.in_thread(self.run.save, self.store, item.name, item.owner)
+        except ModelRefused as exc:
+            await self.error(exc.field, str(exc))
+            return
         except (ValueError, OSError) as exc:
             await self.error("name", str(exc))
             return

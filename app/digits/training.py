@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from app.digits.store import ModelStore
 from app.session.run import TrainerRun
-from app.validation import LIMITS, Strict, number
+from app.validation import MNIST_LIMITS, Strict, number
 from nn_core import mnist
 from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
@@ -76,8 +76,6 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "init_scale": 1 / 28,
     },
 }
-#: The digits page's ranges: the playground's, with MNIST-sized networks and batches.
-MNIST_LIMITS = {**LIMITS, "hidden_layers": (0, 4), "neurons": (1, 1024), "batch_size": (1, 60000)}
 _Hidden: Any = number("neurons", int, MNIST_LIMITS)
 #: Epochs at least this long (seconds) get a ``pace`` message about once a second.
 PACE_FROM = 2.0
@@ -288,7 +286,7 @@ class MnistRun(TrainerRun):
     def restart_config(self) -> MnistConfig:
         return self.cfg.model_copy(update=self.live_settings())
 
-    def save(self, store: ModelStore, name: str) -> dict[str, Any]:
+    def save(self, store: ModelStore, name: str, owner: str) -> dict[str, Any]:
         meta = metadata(self.cfg, self.trainer)
-        store.save(name, self.network, meta)
+        store.save(name, self.network, meta, owner)
         return meta

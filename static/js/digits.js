@@ -1,6 +1,7 @@
 // The digits page: draw with mouse, finger or pen; see the prediction live.
 
 import "./mnist.js";
+import { fetchModels, showMine } from "./models.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("digit-canvas");
@@ -212,7 +213,7 @@ let models = [];
 export async function loadModels(select) {
   let body;
   try {
-    body = await (await fetch("/api/models")).json();
+    body = await fetchModels();
   } catch {  // the server is down: the list comes when it is back
     setTimeout(() => loadModels(select), RETRY);
     return;
@@ -223,10 +224,13 @@ export async function loadModels(select) {
   el.replaceChildren();
   for (const m of models) {
     const acc = m.accuracy == null ? "" : ` — ${(100 * m.accuracy).toFixed(1)} %`;
-    el.append(new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name));
+    const option = new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name);
+    option.title = m.name;
+    el.append(option);
   }
   el.value = models.some((m) => m.name === keep) ? keep : body.default;
   showModelInfo();
+  showMine(models);
 }
 
 function showModelInfo() {
@@ -234,6 +238,7 @@ function showModelInfo() {
   if (!m) return;
   $("model-download").href = `/api/models/${encodeURIComponent(m.name)}/download`;
   $("model-download").textContent = `Download ${m.name} (.npz, loads with nn_core.Network.load)`;
+  $("model").title = m.name;
   $("model-info").textContent = `${m.architecture.join("–")} ${m.activation.join("/")} → ${m.output_activation}; ` +
     `held-out accuracy ${m.accuracy == null ? "?" : (100 * m.accuracy).toFixed(2) + " %"} on ${m.dataset}; ` +
     `${m.epochs ?? "?"} epochs${m.date ? ", " + m.date : ""}${m.builtin ? " (shipped)" : ""}.`;

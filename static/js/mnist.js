@@ -2,6 +2,7 @@
 // a gallery of mistakes; then save it and use it on the canvas.
 
 import { ConnectionLine } from "./connection.js";
+import { fetchModels, ownerToken } from "./models.js";
 import { TrainSocket } from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -169,13 +170,20 @@ $("save").addEventListener("click", async () => {
     return setError(`Save as: use 1 to ${field.maxLength} letters, digits, - or _, starting with a letter or digit.`);
   }
   field.removeAttribute("aria-invalid");
-  // saving over a model that exists asks first
-  const known = (await (await fetch("/api/models")).json()).models.map((m) => m.name);
-  if (known.includes(name) && !window.confirm(`A model named “${name}” exists. Replace it?`)) {
-    $("train-status").textContent = `Not saved: “${name}” is kept. Choose another name.`;
+  // another browser's name is refused at once; saving over one of yours asks first
+  // (the server checks again: a list it could not send leaves the check to it)
+  const known = await fetchModels().then((b) => b.models.find((m) => m.name === name), () => null);
+  if (known && !known.yours) {
+    field.setAttribute("aria-invalid", "true");
+    return setError(known.builtin
+      ? `Save as: “${name}” is the shipped model: pick another name.`
+      : `Save as: a model named “${name}” already belongs to someone else: pick another name.`);
+  }
+  if (known && !window.confirm(`You already saved a model named “${name}”. Replace it?`)) {
+    $("train-status").textContent = `Not saved: your “${name}” is kept. Choose another name.`;
     return;
   }
-  send({ type: "save", name });
+  send({ type: "save", name, owner: ownerToken() });
 });
 
 function drawCurve() {
