@@ -159,7 +159,7 @@ class Trainer:
         Overflow is expected when a run diverges and is reported through the loss, so
         NumPy's floating-point warnings are silenced here.
         """
-        epoch, self._open = self._open or self._epoch(), None
+        epoch, self._open = self._open or self._epoch(sliced=False), None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while True:
                 try:
@@ -177,9 +177,9 @@ class Trainer:
         n = self.x_train.shape[0]
         return 0, -(-n // (min(self.batch_size, n) if self.batch_size else n))
 
-    def _epoch(self) -> Generator[None, None, EpochReport]:
-        """One epoch, pausing after every batch (and before the evaluation): the
-        generator's ``return`` value is the epoch's report."""
+    def _epoch(self, sliced: bool = True) -> Generator[None, None, EpochReport]:
+        """One epoch, pausing after every batch (and before the evaluation) when
+        ``sliced``: the generator's ``return`` value is the epoch's report."""
         net, opt = self.network, self.optimizer
         total = self.max_epochs or 0
         opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
@@ -202,8 +202,9 @@ class Trainer:
             if self._before is not None and k == last_batch:
                 np.copyto(self._before, net.flat_parameters)
             opt.step(params, grads)
-            self._done = k + 1
-            yield
+            if sliced:
+                self._done = k + 1
+                yield
         if self.last_update is not None and self._before is not None:
             np.subtract(net.flat_parameters, self._before, out=self.last_update)
         self.epoch += 1
