@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     #: small networks are bound by Python, and threads fighting over the GIL cut the total
     #: throughput and slow predictions (bench/bench_concurrency.py measures both).
     train_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    #: Threads that may classify drawings at the same moment: their own, never the
+    #: training limiter's nor the shared pool's, so a prediction never waits behind training.
+    predict_threads: Annotated[int, Field(ge=1, le=64)] = 2
     #: sys.setswitchinterval while serving, in seconds.
     switch_interval: Annotated[float, Field(gt=0, le=1)] = 0.001
     #: Extra origins allowed to open WebSockets (comma separated), e.g. behind a proxy.

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         limiter=anyio.CapacityLimiter(settings.train_threads),
         models=ModelStore(settings.data_dir, quota=Quota.of(settings)),
+        predict_limiter=anyio.CapacityLimiter(settings.predict_threads),
         engine=Engine(settings),
     )
     for feature in (pages, playground, digits, stats):

@@ -82,21 +82,47 @@ function predictSoon() {
   else if (!predictSoon.timer) predictSoon.timer = setTimeout(() => { predictSoon.timer = null; predict(); }, 120);
 }
 
+// A prediction the server could not be asked for (it is down or restarting): said in
+// words, and asked again every RETRY ms until it answers or the drawing is cleared.
+const RETRY = 2000;
+let retry = null;
+
+function trouble(text) {
+  $("prediction").textContent = "";
+  $("confidence").textContent = text;
+  $("confidence").classList.add("trouble");
+  clearTimeout(retry);
+  retry = setTimeout(() => { retry = null; predict(); }, RETRY);
+}
+
 async function predict() {
   if (!strokes.length) return;
   if (inFlight) { queued = true; return; }
   inFlight = true;
   lastSent = performance.now();
   try {
-    const r = await fetch("/api/predict", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined, saliency: true }),
-    });
+    let r;
+    try {
+      r = await fetch("/api/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined, saliency: true }),
+      });
+    } catch {  // no answer at all: the server is down, restarting, or out of reach
+      trouble("Can't reach the server to classify your drawing; trying again…");
+      return;
+    }
+    if (r.status >= 500) {  // a proxy with no server behind it, or a server in trouble
+      trouble(`The server could not classify your drawing (error ${r.status}); trying again…`);
+      return;
+    }
     const body = await r.json();
     if (!r.ok) throw new Error(`${body.detail.field} ${body.detail.message}`);
+    clearTimeout(retry);
+    $("confidence").classList.remove("trouble");
     show(body);
   } catch (err) {
+    $("confidence").classList.add("trouble");
     $("confidence").textContent = `Could not classify: ${err.message}`;
   } finally {
     inFlight = false;
@@ -171,6 +197,8 @@ function drawSaliency(input, sal, name) {
 }
 
 function showEmpty() {
+  clearTimeout(retry);
+  $("confidence").classList.remove("trouble");
   $("saliency").getContext("2d").clearRect(0, 0, 28, 28);
   $("saliency-title").textContent = "Pixels that would raise / lower the answer";
   $("prediction").textContent = "";
@@ -183,7 +211,13 @@ function showEmpty() {
 
 let models = [];
 export async function loadModels(select) {
-  const body = await fetchModels();
+  let body;
+  try {
+    body = await fetchModels();
+  } catch {  // the server is down: the list comes when it is back
+    setTimeout(() => loadModels(select), RETRY);
+    return;
+  }
   models = body.models;
   const el = $("model");
   const keep = select || el.value || body.default;

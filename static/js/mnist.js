@@ -1,6 +1,7 @@
 // "Train your own": an MNIST run over /ws/mnist with live curves, a confusion matrix and
 // a gallery of mistakes; then save it and use it on the canvas.
 
+import { ConnectionLine } from "./connection.js";
 import { fetchModels, ownerToken } from "./models.js";
 import { TrainSocket } from "./socket.js";
 
@@ -9,6 +10,9 @@ const ARCH = window.MNIST_ARCHITECTURES;
 let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 let history = { epochs: [], train: [], test: [], acc: [] };
 let state = "idle";
+let connected = false;
+let asked = null;   // the config of the last start sent: "Start it again" sends it again
+const line = new ConnectionLine($("connection"));
 
 for (const [key, a] of Object.entries(ARCH)) $("architecture").append(new Option(a.title, key));
 if (window.FASHION) $("train-dataset").append(new Option("Fashion-MNIST (60,000 / 10,000)", "fashion"));
@@ -32,9 +36,49 @@ applyArchitecture();
 
 function setError(text) { $("train-error").textContent = text || ""; }
 
+function buttons() {
+  $("train-pause").disabled = !connected || !(state === "running" || state === "paused");
+  $("train-pause").textContent = state === "paused" ? "Resume" : "Pause";
+  $("save").disabled = !connected || !["done", "paused"].includes(state) || !history.epochs.length;
+}
+
+// The run lived in the connection: say where it stopped and why, and offer to start it again.
+function cut(why) {
+  const epoch = history.epochs.at(-1) ?? 0;
+  state = "cut";
+  const head = document.createElement("strong");
+  head.textContent = `Training stopped at epoch ${epoch}${asked ? ` of ${asked.epochs}` : ""} because ${why}.`;
+  $("train-cut-text").replaceChildren(head, " The run ended with the connection; start it again from the same setup (same seed).");
+  $("train-cut").hidden = false;
+  $("train-status").textContent = "";
+  $("pace-note").textContent = "";
+  buttons();
+}
+
+function send(msg) {
+  if (msg.type === "start") asked = msg.config;
+  socket.send(msg);
+}
+
 const socket = new TrainSocket("/ws/mnist", {
+  open() {
+    connected = true;
+    line.clear();
+    $("train-again").textContent = "Start it again";
+    buttons();
+  },
+  close(ev, wait) {
+    connected = false;
+    if (ev.code === 1008) setError("This page's address is not allowed to train here (origin refused).");
+    else line.closed(ev, wait);
+    if (state === "running" || state === "paused") cut("the connection to the server was lost");
+    $("train-again").textContent = "Start it again when the server is back";
+    buttons();
+  },
   ready(msg) {
     $("train-empty").hidden = true;
+    $("train-cut").hidden = true;
+    $("pace-note").textContent = "";
     names = msg.classes;
     history = { epochs: [], train: [], test: [], acc: [] };
     $("train-status").textContent = `Training ${msg.layers.join("-")} (${msg.n_parameters.toLocaleString()} weights) on ${msg.n_train.toLocaleString()} images…`;
@@ -51,12 +95,20 @@ const socket = new TrainSocket("/ws/mnist", {
     $("train-status").textContent = `Epoch ${history.epochs[n]}: test accuracy ${(100 * history.acc[n]).toFixed(2)} %`;
     drawCurve();
   },
+  pace(msg) {
+    const pct = Math.floor((100 * msg.batches_done) / msg.batches);
+    const s = msg.epoch_seconds;
+    const per = s < 120 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} minutes`;
+    $("train-status").textContent = `Epoch ${msg.epoch}: ${pct} % (${msg.batches_done.toLocaleString("en")} of ` +
+      `${msg.batches.toLocaleString("en")} batches); about ${per} per epoch`;
+    if (msg.message) $("pace-note").textContent = msg.message;
+  },
   evaluation(msg) { drawConfusion(msg.confusion); drawGallery(msg.misclassified, msg.n_wrong); },
   status(msg) {
+    if (msg.state === "stopped") { cut("the server was shutting down"); return; }
+    if (msg.state === "busy") line.full = msg.learners;
     state = msg.state;
-    $("train-pause").disabled = !(state === "running" || state === "paused");
-    $("train-pause").textContent = state === "paused" ? "Resume" : "Pause";
-    $("save").disabled = !["done", "paused"].includes(state) || !history.epochs.length;
+    buttons();
     if (state === "done") $("train-status").textContent += " — done. Name it and save it.";
     if (state === "diverged") setError("Training diverged: lower the learning rate and train again.");
   },
@@ -94,7 +146,8 @@ $("train-start").addEventListener("click", () => {
   const problem = formProblem();
   if (problem) return setError(problem);
   const a = ARCH[$("architecture").value];
-  socket.send({ type: "start", config: {
+  if (!connected) $("train-status").textContent = "Training starts as soon as the server is back…";
+  send({ type: "start", config: {
     dataset: $("train-dataset").value, hidden_layers: a.hidden, activation: a.activation,
     output_activation: a.output, loss: a.loss, init: a.init, init_scale: a.init_scale ?? null,
     optimizer: $("train-optimizer").value, learning_rate: Number($("train-lr").value),
@@ -102,7 +155,12 @@ $("train-start").addEventListener("click", () => {
     augment: $("train-augment").checked,
   } });
 });
-$("train-pause").addEventListener("click", () => socket.send({ type: state === "paused" ? "resume" : "pause" }));
+$("train-pause").addEventListener("click", () => send({ type: state === "paused" ? "resume" : "pause" }));
+$("train-again").addEventListener("click", () => {
+  $("train-cut").hidden = true;
+  $("train-status").textContent = connected ? "Starting again…" : "Starting again as soon as the server is back…";
+  send({ type: "start", config: asked });
+});
 $("save").addEventListener("click", async () => {
   setError("");
   const field = $("save-name");
@@ -125,7 +183,7 @@ $("save").addEventListener("click", async () => {
     $("train-status").textContent = `Not saved: your “${name}” is kept. Choose another name.`;
     return;
   }
-  socket.send({ type: "save", name, owner: ownerToken() });
+  send({ type: "save", name, owner: ownerToken() });
 });
 
 function drawCurve() {
