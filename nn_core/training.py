@@ -7,8 +7,9 @@
 
 ``train_for`` returns after the epoch that crosses the time budget, so a caller (the
 web runner, a notebook loop) regains control every few tens of milliseconds and can
-change the learning rate, pause, step or stop in between.  A NaN or infinite loss sets
-``state = "diverged"`` and is reported, never raised.
+change the learning rate, pause, step or stop in between; ``train_slice`` (and
+``advance``) stop inside an epoch too, and the next call goes on where it stopped.  A NaN
+or infinite loss sets ``state = "diverged"`` and is reported, never raised.
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ class Trainer:
             self.state = "running"
 
     def stop(self) -> None:
+        """End the run for good: its open epoch, if any, is dropped."""
         self.state = "stopped"
+        self._order = None
+        self._pos = 0
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the rate from the next step on (the schedule then scales this one)."""
@@ -130,6 +134,13 @@ class Trainer:
     def mid_epoch(self) -> bool:
         """An epoch was begun by :meth:`advance` and not finished yet."""
         return self._order is not None
+
+    @property
+    def epoch_progress(self) -> tuple[int, int]:
+        """``(batches done, batches)`` of the epoch under way; ``(0, batches)`` between
+        epochs (a batch size set inside an epoch counts from the next)."""
+        bs = self.epoch_batch()
+        return -(-self._pos // bs), -(-self.x_train.shape[0] // bs)
 
     def batches_left(self) -> int:
         """Batches until the current epoch ends (a whole epoch's at an epoch boundary)."""
@@ -230,8 +241,8 @@ class Trainer:
                 break
             if batches is not None and done >= batches:
                 break
-            if until is not None and time.perf_counter() >= until:
-                break
+            if until is not None and (time.perf_counter() >= until or self.state == "stopped"):
+                break  # (stopped from another thread: its client has gone)
         if not ended:
             return None
         return self._end_epoch()
@@ -295,6 +306,32 @@ class Trainer:
                 break
             if max_epochs is not None and len(reports) >= max_epochs:
                 break
+        return reports
+
+    def train_slice(
+        self, budget_s: float = 0.05, max_epochs: int | None = None
+    ) -> list[EpochReport]:
+        """Train batch by batch until ``budget_s`` seconds have passed (at least one batch),
+        ``max_epochs`` epochs have ended or the state leaves ``running``, stopping inside
+        an epoch if need be (:meth:`advance`); return the reports of the epochs that ended.
+
+        The next slice (or :meth:`step`) goes on exactly where this one stopped, so slices
+        add up to the same numbers, bit for bit, as whole epochs.  The time box holds
+        whatever one epoch costs (an epoch of a wide network at batch size 1 can take
+        minutes), give or take one batch and one epoch's evaluation.
+        """
+        reports: list[EpochReport] = []
+        deadline = time.perf_counter() + budget_s
+        while self.state == "running":
+            report = self.advance(until=deadline)
+            if report is not None:
+                reports.append(report)
+                if max_epochs is not None and len(reports) >= max_epochs:
+                    break
+            if time.perf_counter() >= deadline:
+                break
+        if self.state == "stopped":  # stopped from another thread during this slice
+            self._order, self._pos = None, 0
         return reports
 
     def fit(self, epochs: int) -> list[EpochReport]:
