@@ -82,6 +82,12 @@ def jsonable(values: Sequence[float | None]) -> list[float | None]:
     return [None if v is None or not np.isfinite(v) else round(float(v), 6) for v in values]
 
 
+def encode_json(event: dict[str, Any]) -> str:
+    """An event as the JSON text a socket sends (what ``send_json`` would write), for
+    large answers encoded on a worker thread rather than the event loop.  NaN is refused."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 # ------------------------------------------------------------- outbound events
 def error_event(field: str, message: str) -> dict[str, Any]:
     """A request could not be used; nothing changed.  ``field`` names the control."""

@@ -24,41 +24,31 @@ size), seed, rate, schedule, regulariser, ``max_epochs`` and state; :func:`stack
 what they share.  Dropout and augmentation are not stacked.  Reports and parameters are
 bit-identical to training each member alone (``tests/core/test_stack.py``): every operation
 is elementwise, a matrix product per row, or a reduction over a row's samples in order.
+An epoch may run in slices of batches (:meth:`Stack.advance`, as :meth:`Trainer.advance`).
 """
 
 from __future__ import annotations
 
-import copy
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from nn_core.optimizers import SCHEDULES, Adam, Momentum
+from nn_core.optimizers import Adam, Momentum
+from nn_core.stack_rows import add_bias, row_optimizer, row_regularizer
 from nn_core.training import EpochReport, Trainer
 from nn_core.types import Array
 
 Views = list[tuple[Array, Array]]  # per layer: (weights (k, n_in, n_out), biases (k, n_out))
 
 
-def add_bias(z: Array, b: Array) -> None:
-    """``z += b`` per row: ``z (k, n, units)``, ``b (k, units)``.  Over many points, one
-    unit at a time: a broadcast add whose innermost axis is a layer's few units costs a
-    call per point; each add is the same single rounding either way."""
-    if z.shape[1] < 64:
-        z += b[:, None, :]
-        return
-    for j in range(z.shape[2]):
-        z[:, :, j] += b[:, j, None]
-
-
 def stack_key(trainer: Trainer) -> tuple[Any, ...]:
     """What members of one stack share; trainers with equal keys can train together."""
     net, opt = trainer.network, trainer.optimizer
-    n = trainer.x_train.shape[0]
     n_test = 0 if trainer.x_test is None else trainer.x_test.shape[0]
-    batch, y_test = n if not trainer.batch_size else min(trainer.batch_size, n), trainer.y_test
+    batch, y_test = trainer.epoch_batch(), trainer.y_test  # the epoch under way's
     constants = tuple(getattr(opt, name, None) for name in ("momentum", "beta1", "beta2", "eps"))
     return (
         tuple(net.sizes), tuple(net.hidden_activations), net.output_activation, net.loss_name,
@@ -115,6 +105,9 @@ class Stack:
             self.members[row] = self.members[last]
             self._bind(row)
         self.members.pop()
+        if self._cap > 4 and len(self.members) <= self._cap // 4:
+            self._buffers.clear()
+            self._grow(self._cap // 2)  # a class that left gives its rows back
 
     def _setup(self, t: Trainer) -> None:
         net = t.network
@@ -213,15 +206,40 @@ class Stack:
     def step(self, trainers: Sequence[Trainer] | None = None) -> list[EpochReport]:
         """One epoch for ``trainers`` (default: every member) whatever their state, as
         :meth:`Trainer.step` does for one; returns their reports in that order."""
+        return self.advance(trainers)  # type: ignore[return-value]  # (whole epochs)
+
+    def advance(
+        self,
+        trainers: Sequence[Trainer] | None = None,
+        until: float | None = None,
+        batches: int | None = None,
+    ) -> list[EpochReport | None]:
+        """:meth:`Trainer.advance` for ``trainers`` (default: every member): each trains on
+        in its epoch until it ends, ``batches`` batches were run or the clock passed
+        ``until``; a report for each one whose epoch ended, else ``None``.  Members at
+        the same point of their epochs train together."""
         chosen = list(self.members if trainers is None else trainers)
-        if not chosen:
-            return []
+        for t in chosen:
+            if not t.mid_epoch:
+                t.begin_epoch()
+        groups: dict[int, list[Trainer]] = {}
+        for t in chosen:
+            groups.setdefault(t._pos, []).append(t)
+        got: dict[int, EpochReport | None] = {}
+        for group in groups.values():
+            for t, report in zip(group, self._advance(group, until, batches), strict=True):
+                got[id(t)] = report
+        return [got[id(t)] for t in chosen]
+
+    def _advance(
+        self, chosen: list[Trainer], until: float | None, batches: int | None
+    ) -> list[EpochReport | None]:
         rows = np.array([self.members.index(t) for t in chosen], np.intp)
         whole = len(rows) == len(self.members) and bool(np.all(rows == np.arange(len(rows))))
         a = self.arrays
         work = {k: (v[: len(rows)] if whole else v[rows]) for k, v in a.items()}
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            reports = self._epoch(chosen, work)
+            reports = self._slice(chosen, work, until, batches)
         if not whole:
             for name, arr in work.items():
                 if name not in self._data:
@@ -289,76 +307,48 @@ class Stack:
                 z_p, a_p, _ = buf[i - 1]
                 delta = self.activations[i - 1].backward(z_p, a_p, dx)
 
-    def _regularizer(self, chosen: list[Trainer]) -> Any:
-        """``reg(w, grad_w)``: each member's penalty gradient, where it has one, by the
-        regulariser's own code with the members' rates as a column."""
-        groups: dict[type[Any], list[int]] = {}
-        for i, t in enumerate(chosen):
-            if t.network.regularizer.rate:
-                groups.setdefault(type(t.network.regularizer), []).append(i)
-        rates = np.asarray([t.network.regularizer.rate for t in chosen], self.dtype)
-        plans = []
-        for kind, idx in groups.items():
-            sel = np.asarray(idx, np.intp)
-            whole = len(idx) == len(chosen)
-            plans.append((kind(rates[sel][:, None, None]), None if whole else sel))
-
-        def reg(w: Array, gw: Array) -> None:
-            for regularizer, sel in plans:
-                if sel is None:
-                    regularizer.add_grad(w, gw)
-                else:
-                    part = gw[sel]
-                    regularizer.add_grad(w[sel], part)
-                    gw[sel] = part
-
-        return reg
-
-    def _epoch(self, chosen: list[Trainer], a: dict[str, Array]) -> list[EpochReport]:
-        k = len(chosen)
-        params, grads = a["params"], a["grads"]
-        lrs = []
-        for t in chosen:
-            lr = SCHEDULES[t.schedule](t.base_learning_rate, t.epoch, t.max_epochs or 0)
-            t.optimizer.learning_rate = lr
-            lrs.append(lr)
-        x, y = a["x"], a["y"]
-        n = x.shape[1]
-        bs = self.batch
-        order = np.stack([t.rng.permutation(n) for t in chosen])
-        xe = np.take_along_axis(x, order.reshape(k, n, *([1] * (x.ndim - 2))), axis=1)
-        ye = np.take_along_axis(y, order.reshape(k, n, *([1] * (y.ndim - 2))), axis=1)
+    def _slice(
+        self, chosen: list[Trainer], a: dict[str, Array], until: float | None, b: int | None
+    ) -> list[EpochReport | None]:
+        """Batches of members at the same point of their epochs (gathered a block of
+        batches at a time, in each one's shuffled order), and their reports if it ended."""
+        k, bs, lrs = len(chosen), self.batch, [t.optimizer.learning_rate for t in chosen]
+        params, grads, x, y = a["params"], a["grads"], a["x"], a["y"]
+        n, pos = x.shape[1], chosen[0]._pos
+        order = np.stack([t._order for t in chosen if t._order is not None])
         views, gviews = self._views(params), self._views(grads)
-        reg = self._regularizer(chosen)
-        opt = self._optimizer(chosen, a, lrs)
+        reg = row_regularizer(chosen, self.dtype)
+        opt = row_optimizer(chosen, a, lrs)
         params_list, grads_list = [params], [grads]
-        n_batches = (n + bs - 1) // bs
-        for j, start in enumerate(range(0, n, bs)):
-            self._backprop(views, gviews, xe[:, start : start + bs], ye[:, start : start + bs], reg)
-            if self.tracks and j == n_batches - 1:
-                np.copyto(a["before"], params)
-            opt.step(params_list, grads_list)
+        last = (n + bs - 1) // bs - 1
+        end = n if b is None else min(n, pos + b * bs)
+        done, stop = 0, False
+        while pos < end and not stop:
+            idx = order[:, pos : min(end, pos + 64 * bs)]
+            xe = np.take_along_axis(x, idx.reshape(*idx.shape, *([1] * (x.ndim - 2))), axis=1)
+            ye = np.take_along_axis(y, idx.reshape(*idx.shape, *([1] * (y.ndim - 2))), axis=1)
+            for start in range(0, idx.shape[1], bs):
+                self._backprop(
+                    views, gviews, xe[:, start : start + bs], ye[:, start : start + bs], reg
+                )
+                if self.tracks and pos // bs == last:
+                    np.copyto(a["before"], params)
+                opt.step(params_list, grads_list)
+                pos, done = min(n, pos + bs), done + 1
+                if until is not None and pos < end and time.perf_counter() >= until:
+                    stop = True
+                    break
         for t in chosen:
-            t.optimizer.t += n_batches
+            t.optimizer.t += done
+            t._pos = pos
+        if pos < n:
+            return [None] * k
+        for t in chosen:
+            t._order = None
+            t._pos = 0
         if self.tracks:
             np.subtract(params, a["before"], out=a["update"])
-        return self._reports(chosen, a, lrs)
-
-    def _optimizer(self, chosen: list[Trainer], a: dict[str, Array], lrs: list[float]) -> Any:
-        """One optimizer of the members' kind over their rows: the same update code, with
-        the rate and step count as per-member columns and the state as the stack's rows."""
-        first: Any = chosen[0].optimizer
-        opt: Any = copy.copy(first)  # the kind and its constants (momentum, betas, eps)
-        opt.learning_rate = np.asarray(lrs, np.float64)[:, None]
-        opt.t = np.asarray([t.optimizer.t for t in chosen], np.float64)[:, None]
-        scratch = [np.empty_like(a["params"])]
-        if self.kind is Momentum:
-            opt._v = [a["velocity"]]
-        elif self.kind is Adam:
-            opt._m, opt._v, opt._tmp = [a["m"]], [a["v"]], scratch
-        else:
-            opt._tmp = scratch
-        return opt
+        return self._reports(chosen, a, lrs)  # type: ignore[return-value]
 
     def _reports(
         self, chosen: list[Trainer], a: dict[str, Array], lrs: list[float]

@@ -7,20 +7,22 @@
 
 ``train_for`` returns after the epoch that crosses the time budget, so a caller (the
 web runner, a notebook loop) regains control every few tens of milliseconds and can
-change the learning rate, pause, step or stop in between.  A NaN or infinite loss sets
-``state = "diverged"`` and is reported, never raised.
+change the learning rate, pause, step or stop in between; ``train_slice`` (and
+``advance``) stop inside an epoch too, and the next call goes on where it stopped.  A NaN
+or infinite loss sets ``state = "diverged"`` and is reported, never raised.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from nn_core.history import History
 from nn_core.metrics import accuracy
 from nn_core.model import Network
 from nn_core.optimizers import SCHEDULES, Optimizer
@@ -30,7 +32,7 @@ Augment = Callable[[Array, np.random.Generator], Array]
 SMALL_SET_BYTES = 1 << 20  # below this the whole set is reordered once per epoch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpochReport:
     """What one epoch achieved; ``None`` where it does not apply (no test set, regression)."""
 
@@ -86,7 +88,8 @@ class Trainer:
         self.rng = np.random.default_rng(seed)
         self.epoch = 0
         self.state = "running"
-        self.history: list[EpochReport] = []
+        #: Every epoch's report, the older ones thinned, in bounded memory.
+        self.history: History[EpochReport] = History()
         self._x_epoch: Array | None = None
         self._y_epoch: Array | None = None
         self._xb: dict[int, Array] = {}
@@ -99,10 +102,12 @@ class Trainer:
             self.last_update = np.zeros_like(network.flat_parameters)
             self._before = np.empty_like(network.flat_parameters)
         self._yb: dict[int, Array] = {}
-        #: The epoch a slice stopped in (resumed by the next slice or step), and how many
-        #: of its batches are done.
-        self._open: Generator[None, None, EpochReport] | None = None
-        self._done = self._of = 0
+        #: The epoch under way (see :meth:`advance`): its shuffle (``None`` between
+        #: epochs), batch size, next sample and, without the exact loss, its loss sum.
+        self._order: Array | None = None
+        self._bs = 1
+        self._pos = 0
+        self._loss_sum = 0.0
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
@@ -116,7 +121,8 @@ class Trainer:
     def stop(self) -> None:
         """End the run for good: its open epoch, if any, is dropped."""
         self.state = "stopped"
-        self._open = None
+        self._order = None
+        self._pos = 0
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the rate from the next step on (the schedule then scales this one)."""
@@ -124,25 +130,59 @@ class Trainer:
         self.optimizer.learning_rate = lr
 
     # ------------------------------------------------------------- training
-    def _batches(self, bs: int) -> Iterator[tuple[Array, Array]]:
-        """Shuffled batches, gathered into buffers kept between epochs.
+    @property
+    def mid_epoch(self) -> bool:
+        """An epoch was begun by :meth:`advance` and not finished yet."""
+        return self._order is not None
 
-        Small sets are reordered once per epoch and sliced (one call instead of one per
+    @property
+    def epoch_progress(self) -> tuple[int, int]:
+        """``(batches done, batches)`` of the epoch under way; ``(0, batches)`` between
+        epochs (a batch size set inside an epoch counts from the next)."""
+        bs = self.epoch_batch()
+        return -(-self._pos // bs), -(-self.x_train.shape[0] // bs)
+
+    def batches_left(self) -> int:
+        """Batches until the current epoch ends (a whole epoch's at an epoch boundary)."""
+        return -(-(self.x_train.shape[0] - self._pos) // self.epoch_batch())
+
+    def epoch_batch(self) -> int:
+        """The batch size of the epoch under way, else of the next one (the whole set for
+        full batch): a change of ``batch_size`` applies from the next epoch on."""
+        if self._order is not None:
+            return self._bs
+        n = self.x_train.shape[0]
+        return n if not self.batch_size else min(self.batch_size, n)
+
+    def begin_epoch(self) -> None:
+        """Start an epoch: its rate (by the schedule), its batch size and its shuffle."""
+        total = self.max_epochs or 0
+        rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
+        self.optimizer.learning_rate = rate
+        self._bs = self.epoch_batch()  # (read before the epoch is under way)
+        self._order = self.rng.permutation(self.x_train.shape[0])
+        self._pos, self._loss_sum = 0, 0.0
+
+    def _batches(self) -> Iterator[tuple[Array, Array]]:
+        """The current epoch's remaining batches in its shuffled order, gathered into
+        buffers kept between epochs.
+
+        Small sets are reordered once per call and sliced (one call instead of one per
         batch: what matters for a 250-point playground); large sets are gathered batch by
         batch, so each batch is still in cache when the matrix products read it.
         """
-        n = self.x_train.shape[0]
-        order = self.rng.permutation(n)
+        n, bs, order, pos = self.x_train.shape[0], self._bs, self._order, self._pos
+        assert order is not None
         if self.x_train.nbytes <= SMALL_SET_BYTES:
             if self._x_epoch is None or self._y_epoch is None:
                 self._x_epoch = np.empty_like(self.x_train)
                 self._y_epoch = np.empty_like(self.y_train)
-            np.take(self.x_train, order, axis=0, out=self._x_epoch)
-            np.take(self.y_train, order, axis=0, out=self._y_epoch)
-            for start in range(0, n, bs):
+            np.take(self.x_train, order[pos:], axis=0, out=self._x_epoch[pos:])
+            np.take(self.y_train, order[pos:], axis=0, out=self._y_epoch[pos:])
+            for start in range(pos, n, bs):
                 yield self._x_epoch[start : start + bs], self._y_epoch[start : start + bs]
             return
-        for start in range(0, n, bs):
+        for start in range(pos, n, bs):
             idx = order[start : start + bs]
             m = idx.shape[0]
             if m not in self._xb:
@@ -153,65 +193,72 @@ class Trainer:
             yield self._xb[m], self._yb[m]
 
     def step(self) -> EpochReport:
-        """Run one epoch whatever the state (the rest of the epoch :meth:`train_slice`
-        left open, if it did); return its report.
+        """Run one epoch whatever the state (the rest of the current one, when
+        :meth:`advance` stopped inside it); return its report."""
+        report = self.advance()
+        assert report is not None
+        return report
 
-        Overflow is expected when a run diverges and is reported through the loss, so
-        NumPy's floating-point warnings are silenced here.
+    def advance(self, until: float | None = None, batches: int | None = None) -> EpochReport | None:
+        """Train on where the last call stopped, whatever the state: the current epoch's
+        batches until it ends, ``batches`` of them were run or the clock
+        (``time.perf_counter``) passed ``until``, at least one.  Returns the epoch's
+        report if it ended, else ``None``.
+
+        An epoch run in slices is the epoch run at once, bit for bit: it keeps its
+        shuffle, its rate and batch size, and every draw of the generator comes in the
+        same order.  Overflow is expected when a run diverges and is reported through the
+        loss, so NumPy's floating-point warnings are silenced here.
         """
-        epoch, self._open = self._open or self._epoch(sliced=False), None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            while True:
-                try:
-                    next(epoch)
-                except StopIteration as end:
-                    report: EpochReport = end.value
-                    return report
+            if self._order is None:
+                self.begin_epoch()
+            return self._slice(until, batches)
 
-    @property
-    def epoch_progress(self) -> tuple[int, int]:
-        """``(batches done, batches)`` of the epoch a slice left open; ``(0, batches)``
-        between epochs."""
-        if self._open is not None:  # its own count: a batch size set since counts later
-            return self._done, self._of
-        n = self.x_train.shape[0]
-        return 0, -(-n // (min(self.batch_size, n) if self.batch_size else n))
-
-    def _epoch(self, sliced: bool = True) -> Generator[None, None, EpochReport]:
-        """One epoch, pausing after every batch (and before the evaluation) when
-        ``sliced``: the generator's ``return`` value is the epoch's report."""
+    def _slice(self, until: float | None, batches: int | None) -> EpochReport | None:
         net, opt = self.network, self.optimizer
-        total = self.max_epochs or 0
-        opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
-        n = self.x_train.shape[0]
-        bs = n if not self.batch_size else min(self.batch_size, n)
+        n, bs = self.x_train.shape[0], self._bs
         params, grads = [net.flat_parameters], [net.flat_gradients]
         exact = self.exact_train_loss
-        loss_sum = 0.0
         last_batch = (n - 1) // bs
-        self._done, self._of = 0, last_batch + 1
-        for k, (xb, yb) in enumerate(self._batches(bs)):
+        ended = False
+        for done, (xb, yb) in enumerate(self._batches(), 1):
+            k = self._pos // bs
+            self._pos = min(n, self._pos + bs)
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
             loss = net.backprop(xb, yb, train=True, rng=self.rng, compute_loss=not exact)
             if not exact:
                 if not math.isfinite(loss):
-                    loss_sum = loss
+                    self._loss_sum, ended = loss, True
                     break
-                loss_sum += loss * xb.shape[0]
+                self._loss_sum += loss * xb.shape[0]
             if self._before is not None and k == last_batch:
                 np.copyto(self._before, net.flat_parameters)
             opt.step(params, grads)
-            if sliced:
-                self._done = k + 1
-                yield
+            if self._pos >= n:
+                ended = True
+                break
+            if batches is not None and done >= batches:
+                break
+            if until is not None and (time.perf_counter() >= until or self.state == "stopped"):
+                break  # (stopped from another thread: its client has gone)
+        if not ended:
+            return None
+        return self._end_epoch()
+
+    def _end_epoch(self) -> EpochReport:
+        net, opt, n = self.network, self.optimizer, self.x_train.shape[0]
+        self._order = None
+        self._pos = 0
         if self.last_update is not None and self._before is not None:
             np.subtract(net.flat_parameters, self._before, out=self.last_update)
         self.epoch += 1
         train_out = None
-        if exact:
+        if self.exact_train_loss:
             train_loss, train_out = net.evaluate(self.x_train, self.y_train)
         else:
+            loss_sum = self._loss_sum
             train_loss = loss_sum / n if math.isfinite(loss_sum) else loss_sum
         report = self._report(train_loss, opt.learning_rate, train_out)
         self.history.append(report)
@@ -266,31 +313,25 @@ class Trainer:
     ) -> list[EpochReport]:
         """Train batch by batch until ``budget_s`` seconds have passed (at least one batch),
         ``max_epochs`` epochs have ended or the state leaves ``running``, stopping inside
-        an epoch if need be; return the reports of the epochs that ended.
+        an epoch if need be (:meth:`advance`); return the reports of the epochs that ended.
 
-        The next slice (or :meth:`step`) goes on exactly where this one stopped: the same
-        batches in the same order, so slices add up to the same numbers, bit for bit, as
-        whole epochs.  The time box holds whatever one epoch costs (an epoch of a wide
-        network at batch size 1 can take minutes), give or take one batch or one epoch's
-        evaluation: a caller regains control every ``budget_s`` seconds or so.
+        The next slice (or :meth:`step`) goes on exactly where this one stopped, so slices
+        add up to the same numbers, bit for bit, as whole epochs.  The time box holds
+        whatever one epoch costs (an epoch of a wide network at batch size 1 can take
+        minutes), give or take one batch and one epoch's evaluation.
         """
         reports: list[EpochReport] = []
         deadline = time.perf_counter() + budget_s
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            while self.state == "running":
-                epoch, self._open = self._open or self._epoch(), None
-                try:
-                    next(epoch)
-                except StopIteration as end:
-                    reports.append(end.value)
-                    if max_epochs is not None and len(reports) >= max_epochs:
-                        break
-                else:
-                    self._open = epoch
-                if time.perf_counter() >= deadline:
+        while self.state == "running":
+            report = self.advance(until=deadline)
+            if report is not None:
+                reports.append(report)
+                if max_epochs is not None and len(reports) >= max_epochs:
                     break
+            if time.perf_counter() >= deadline:
+                break
         if self.state == "stopped":  # stopped from another thread during this slice
-            self._open = None
+            self._order, self._pos = None, 0
         return reports
 
     def fit(self, epochs: int) -> list[EpochReport]:

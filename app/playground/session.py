@@ -10,11 +10,14 @@ from app.playground.schema import parse_request
 from app.session.requests import EditRequest, TraceRequest, VerifyRequest
 from app.session.session import Session
 from app.validation import BadRequest
-from app.wire import edited_event, export_event
+from app.wire import edited_event, encode_json, export_event
 
 
 class PlaygroundSession(Session[PlaygroundRun]):
     elsewhere = {"save": "save is for MNIST runs on the digits page"}
+    #: A trace or a gradient check costs tens of milliseconds for a big network (a check
+    #: evaluates the whole training set four times): at most ten a second per learner.
+    paced = {"trace": 0.1, "verify": 0.1}
 
     def __init__(self, *args: Any, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
@@ -38,11 +41,16 @@ class PlaygroundSession(Session[PlaygroundRun]):
             await self.send_frame()
 
     async def on_trace(self, item: TraceRequest) -> None:
+        """Traced and encoded on the worker thread: a big network's answer is tens of kB."""
         try:
-            event = await self.in_thread(self._run().trace_event, item.split, item.index)
+            text = await self.in_thread(self._trace_text, item.split, item.index)
         except BadRequest as exc:
-            event = exc.event()
-        await self.send_json(event)
+            await self.send_json(exc.event())
+            return
+        await self.send_json(text)
+
+    def _trace_text(self, split: str, index: int) -> str:
+        return encode_json(self._run().trace_event(split, index))
 
     async def on_verify(self, item: VerifyRequest) -> None:
         run = self._run()

@@ -18,6 +18,10 @@ from nn_core.health import Health
 from nn_core.model import Network
 from nn_core.training import Trainer
 
+#: Units of a layer a trace lists (its first ones; the page writes out six of them and four
+#: terms of each sum): the answer of an 8 x 64 network stays tens of kB, not megabytes.
+TRACE_UNITS = 8
+
 
 class BackpropViews:
     """Mixed into :class:`~app.playground.run.PlaygroundRun`, which provides these attributes."""
@@ -87,17 +91,22 @@ class BackpropViews:
             n = 0 if x is None else len(x)
             raise BadRequest("index", f"must be between 0 and {n - 1} for the {split} set")
         tr = trace(self.network, x[index], y[index], self.trainer.optimizer)
-        r = _rounded
+        k = TRACE_UNITS
+
+        def r(a: np.ndarray) -> Any:  # a layer's first k units (and inputs)
+            return _rounded(a[:k, :k] if a.ndim == 2 else a[:k])
+
+        wide = max(self.sizes[1:-1], default=0) > k
         return {
             "type": "trace",
             "epoch": self.trainer.epoch,
             "split": split,
             "index": index,
-            "point": r(raw[index]),
-            "input": r(tr.input),
-            "target": r(tr.target),
-            "output": r(tr.output),
-            "loss": float(tr.loss),
+            "point": _rounded(raw[index]),
+            "input": _rounded(tr.input),
+            "target": _rounded(tr.target),
+            "output": _rounded(tr.output),
+            "loss": _finite(tr.loss),
             "loss_after": _finite(tr.loss_after),
             "learning_rate": tr.learning_rate,
             "optimizer": self.cfg.optimizer,
@@ -106,6 +115,8 @@ class BackpropViews:
             "regularization": self.network.regularization,
             "regularization_rate": self.network.regularizer.rate,
             "activations": [*self.network.hidden_activations, self.network.output_activation],
+            "units_shown": k,
+            "note": f"layers list their first {k} units and inputs" if wide else "",
             "layers": [
                 {
                     "weights": r(lt.weights),

@@ -7,10 +7,18 @@ takes the lock (no request is applied while it trains), then, on a worker thread
 
 1. moves each session's trainer into the stack its shape belongs to (a new run after a
    start or reset, a changed batch size; a session that ended leaves its stack);
-2. trains every learner that is playing and whose last tick's messages have been sent the
-   same number of epochs, sized so the tick's work fills most of the frame interval (a
+2. gives every learner that is playing and whose last tick's messages have been sent the
+   same share of the tick, its frame included, so the tick's work fills most of the frame
+   interval: a stack whose epochs are cheap trains whole epochs (MIN_EPOCHS at least, as
+   many as its members' shares hold); a stack whose epochs cost more trains batches until
+   its share is used, and its epoch goes on where it stopped next tick, bit for bit (a
    run with a set speed gets the epochs its speed has earned instead);
-3. builds each such learner's frame, the boundaries of a stack computed together.
+3. builds the frame of each learner that finished an epoch, the boundaries of a stack
+   computed together; a learner whose frames cost over half its share and over
+   RATIONED_FRAME gets fewer (they take at most FRAME_SHARE of its time) and lighter ones.
+
+So whatever one learner's network, every other learner on the process gets its share of
+each tick, and a learner who left is not trained past the slice it was in.
 
 Back on the event loop, each session's messages (its progress, frame, health and, if its
 state changed, status) go to that session's own sender, so a slow client slows only its
@@ -34,6 +42,13 @@ import anyio.to_thread
 import numpy as np
 
 from app.config import Settings
+from app.session.pacing import (
+    CHEAP_SECONDS,
+    FRAME_SHARE,
+    HEAVY_FRAME,
+    epoch_guess,
+    rationed,
+)
 from app.wire import progress_event, status_event
 from nn_core.boundary import grid_points
 from nn_core.features import transform
@@ -64,6 +79,8 @@ class Member:
     earned: float = 0.0  # epochs a paced run has earned and not yet trained
     left: bool = False  # the session ended
     last: float = 0.0  # clock reading of its last tick
+    frame_cost: float | None = None  # CPU seconds its frame takes (see _frame)
+    last_frame: float = 0.0  # clock reading of its last frame
 
 
 @dataclass
@@ -73,9 +90,17 @@ class Engine:
     stacks: dict[tuple[Any, ...], Stack] = field(default_factory=dict)
     #: Held while a tick trains and while a session applies a request.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    #: Seconds per learner-epoch and per frame, running averages.
-    epoch_cost: float = 0.001
+    #: Seconds per frame, a running average over every learner (a new one's guess).
     frame_cost: float = 0.001
+    #: Seconds per learner-epoch in each stack (by its key), running averages: of the
+    #: clock (how many epochs fit in a tick) and of CPU time, which decides whether it
+    #: trains whole epochs or slices of one (a busy machine's pauses are not its cost).
+    costs: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    cpu_costs: dict[tuple[Any, ...], float] = field(default_factory=dict)
+    #: Seconds per learner that the last tick's cheap stacks trained: at least what a
+    #: costly run gets when a class outgrew the cores (and MIN_EPOCHS made ticks longer).
+    cheap_share: float = 0.0
+    _cheap: list[float] = field(default_factory=lambda: [0.0, 0.0])  # seconds, learners
     ticks: int = 0
     _task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -176,75 +201,156 @@ class Engine:
                 kept.append(member)
         self.members = kept
 
+    def _share(self, playing: list[Member], interval: float) -> float:
+        """Seconds of each tick that are each playing learner's (its training and frame)."""
+        return max(0.0, interval - SEND_COST * len(playing) - 0.003) / max(1, len(playing))
+
+    def _frame_time(self, m: Member, share: float) -> float:
+        """The part of its share that ``m``'s frames take, on average per tick."""
+        cost = self.frame_cost if m.frame_cost is None else m.frame_cost
+        return min(cost, FRAME_SHARE * share) if rationed(cost, share) else cost
+
     def _epochs(self, playing: list[Member], now: float, interval: float) -> dict[int, int]:
-        """Epochs each playing member trains this tick (by ``id``)."""
-        fast = [m for m in playing if not m.current.speed]
-        # Train until the frames are due: the interval less the frames, their sends and a
-        # little slack, as a run alone did before it trained in a stack.
-        budget = interval - (self.frame_cost + SEND_COST) * len(playing) - 0.003
-        each = int(budget / (self.epoch_cost * max(1, len(fast))))
-        each = max(MIN_EPOCHS, each) if fast else 0
+        """Epochs each playing member is to finish this tick (by ``id``); a run at full
+        speed in a stack that trains in slices: as many as its share allows."""
         plan = {}
         for m in playing:
             speed = m.current.speed
             if speed:
                 m.earned = min(m.earned + speed * (now - m.last), max(1.0, speed * interval))
                 plan[id(m)] = int(m.earned)
-                m.earned -= int(m.earned)
             else:
-                plan[id(m)] = each
+                plan[id(m)] = MIN_EPOCHS
             m.last = now
         return plan
+
+    def _train(
+        self, stack: Stack, mine: list[Member], plan: dict[int, int], allot: float, framed: set[int]
+    ) -> dict[int, list[Any]]:
+        """Train one stack's playing members for their plan; returns their reports.
+
+        Cheap epochs (MIN_EPOCHS of them within ``allot`` per learner, or within
+        CHEAP_SECONDS) run whole, as many as the members' share of the tick holds;
+        otherwise the stack trains batches until its ``allot`` seconds are over (at least
+        one) and goes on from there next tick, each member of ``framed`` stopping at the end
+        of an epoch (its frame shows that epoch's weights).
+        """
+        k = len(mine)
+        key = stack.key or ()
+        guess = epoch_guess(mine[0].trainer, k)  # type: ignore[arg-type]
+        cost = self.costs.get(key, guess)
+        fast = [m for m in mine if not m.current.speed]
+        per = allot / max(1, k)
+        # the estimate from slices carries their overhead: the guess may make it cheaper
+        cheap = MIN_EPOCHS * min(self.cpu_costs.get(key, guess), guess) <= max(per, CHEAP_SECONDS)
+        if cheap and fast:
+            each = max(MIN_EPOCHS, int(per / cost))
+            for m in fast:
+                plan[id(m)] = each
+        elif fast:
+            for m in fast:
+                plan[id(m)] = 1 if id(m) in framed else 1 << 30  # else until the time is up
+        started, cpu = time.perf_counter(), time.thread_time()
+        until = None if cheap else started + max(allot, k * self.cheap_share)
+        steps = {id(m): m.trainer.optimizer.t for m in mine}  # type: ignore[union-attr]
+        reports: dict[int, list[Any]] = {id(m): [] for m in mine}
+        while True:
+            rows = [
+                m for m in mine if len(reports[id(m)]) < plan[id(m)] and not m.left
+                and m.trainer.state == "running"  # type: ignore[union-attr]
+            ]  # fmt: skip
+            if not rows:
+                break
+            trainers: Any = [m.trainer for m in rows]
+            # one learner alone trains the reference way: the same numbers, less overhead
+            if len(stack) == 1:
+                got = [trainers[0].advance(until)]
+            else:
+                got = stack.advance(trainers, until)
+            for m, r in zip(rows, got, strict=True):
+                if r is not None:
+                    reports[id(m)].append(r)
+            if until is not None and time.perf_counter() >= until:
+                break
+        for m in mine:
+            if m.current.speed:
+                m.earned -= len(reports[id(m)])
+        # seconds per learner-epoch: the batches each member ran, over those of an epoch
+        t0 = mine[0].trainer
+        assert t0 is not None
+        per_epoch = -(-t0.x_train.shape[0] // t0.epoch_batch())
+        run = sum(m.trainer.optimizer.t - steps[id(m)] for m in mine) / per_epoch  # type: ignore[union-attr]
+        elapsed = time.perf_counter() - started
+        if run > 0:
+            for costs, spent in ((self.costs, elapsed), (self.cpu_costs, time.thread_time() - cpu)):
+                old = costs.get(key)
+                costs[key] = spent / run if old is None else 0.7 * old + 0.3 * spent / run
+        if cheap:
+            self._cheap[0] += elapsed
+            self._cheap[1] += k
+        return reports
 
     def tick(self, interval: float) -> list[tuple[Member, list[Any]]]:
         """One tick on the worker thread; returns each member's messages."""
         self._place()
+        for key in [key for key in self.costs if key not in self.stacks]:
+            del self.costs[key], self.cpu_costs[key]
         now = time.monotonic()
         playing = [
             m for m in self.members if m.ready and m.current is not None
             and m.trainer is not None and m.trainer.state == "running"
         ]  # fmt: skip
         plan = self._epochs(playing, now, interval)
-        reports: dict[int, list[Any]] = {id(m): [] for m in playing}
-        started = time.perf_counter()
-        epochs = 0
+        share = self._share(playing, interval)
+        wants = {id(m) for m in playing if self._frame_due(m, share, now, len(playing))}
+        reports: dict[int, list[Any]] = {}
+        self._cheap = [0.0, 0.0]
         for stack in list(self.stacks.values()):
             mine = [m for m in playing if m.stack is stack]
-            for e in range(max((plan[id(m)] for m in mine), default=0)):
-                rows = [m for m in mine if plan[id(m)] > e and m.trainer.state == "running"]  # type: ignore[union-attr]
-                if not rows:
-                    break
-                trainers: Any = [m.trainer for m in rows]
-                # one learner alone trains the reference way: the same numbers, less overhead
-                got = [trainers[0].step()] if len(stack) == 1 else stack.step(trainers)
-                for m, r in zip(rows, got, strict=True):
-                    reports[id(m)].append(r)
-                epochs += len(rows)
-        if epochs:
-            spent = (time.perf_counter() - started) / epochs
-            self.epoch_cost = 0.8 * self.epoch_cost + 0.2 * spent
+            if mine:
+                allot = sum(max(0.0, share - self._frame_time(m, share)) for m in mine)
+                reports |= self._train(stack, mine, plan, allot, wants)
+        self.cheap_share = self._cheap[0] / self._cheap[1] if self._cheap[1] else 0.0
         out = []
         light = len(playing) >= self.settings.light_frames_from
-        started = time.perf_counter()
-        framed = 0
-        due = [m for m in playing if reports[id(m)]]
-        pre = precompute(due, light)
+        due = [m for m in playing if reports[id(m)] and not m.left]
+        framed = [m for m in due if id(m) in wants or m.current.state != "running"]
+        heavy = {id(m) for m in framed if (m.frame_cost or 0.0) > HEAVY_FRAME}
+        pre = precompute([m for m in framed if id(m) not in heavy], light)
         for m in due:
             run = m.current
             messages: list[Any] = [progress_event(reports[id(m)])]
-            if id(m) in pre:
-                frame = run.frame(light, pre[id(m)])
-            else:
-                frame = run.frame(light=light) if light else run.frame()
-            framed += 1
-            messages += frame if isinstance(frame, list) else [frame]
+            if m in framed:
+                messages += self._frame(m, light or id(m) in heavy, pre)
             if run.state != "running":
                 messages.append(status_event(run.state, run.trainer.epoch, **run.status_extra()))
             out.append((m, messages))
-        if framed:
-            spent = (time.perf_counter() - started) / framed
-            self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
         return out
+
+    def _frame_due(self, m: Member, share: float, now: float, playing: int) -> bool:
+        """A frame after every tick that ends an epoch, unless frames cost more than half
+        the learner's share (and RATIONED_FRAME): then at most a FRAME_SHARE of its time
+        goes to them."""
+        cost = m.frame_cost
+        if cost is None or not rationed(cost, share):
+            return True
+        return now - m.last_frame >= cost * playing / FRAME_SHARE
+
+    def _frame(self, m: Member, light: bool, pre: dict[int, dict[str, Any]]) -> list[Any]:
+        run = m.current
+        started = time.thread_time()  # CPU time: a busy machine's pauses are not its cost
+        if id(m) in pre:
+            frame = run.frame(light, pre[id(m)])
+        else:
+            frame = run.frame(light=light) if light else run.frame()
+        spent = time.thread_time() - started
+        # falls at once, rises slowly: one frame that a collection or a first grid made
+        # dear does not ration a small network's frames (nor does a rare one undo it)
+        prev = m.frame_cost
+        m.frame_cost = spent if prev is None or spent < prev else 0.9 * prev + 0.1 * spent
+        m.last_frame = time.monotonic()
+        self.frame_cost = 0.8 * self.frame_cost + 0.2 * spent
+        return frame if isinstance(frame, list) else [frame]
 
 
 @functools.lru_cache(maxsize=64)

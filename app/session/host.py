@@ -59,8 +59,14 @@ async def serve_session(
     async def close(code: int) -> None:
         await websocket.close(code=code)
 
+    async def send_json(event: dict[str, Any] | str) -> None:
+        if isinstance(event, str):  # encoded on a worker thread already
+            await websocket.send_text(event)
+        else:
+            await websocket.send_json(event)
+
     session = kind(
-        websocket.send_json,
+        send_json,
         websocket.send_bytes,
         state.settings,
         state.limiter,

@@ -29,7 +29,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.config import Settings
 from app.session.engine import Engine
-from app.session.pacing import Pacer
+from app.session.pacing import Pacer, RequestPacer
 from app.session.requests import Item, SetRequest
 from app.session.run import Frame, Run
 from app.validation import BadRequest
@@ -38,7 +38,7 @@ from app.wire import error_event, progress_event, set_event, status_event
 log = logging.getLogger("backprop_lab.session")
 # What a send raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
 GONE = (WebSocketDisconnect, WebSocketDisconnected, OSError)
-SendJSON = Callable[[dict[str, Any]], Awaitable[None]]
+SendJSON = Callable[[dict[str, Any] | str], Awaitable[None]]  # str: JSON encoded already
 SendBytes = Callable[[bytes], Awaitable[None]]
 Receive = Callable[[], Awaitable[str | bytes | None]]
 Parse = Callable[[str | bytes], Any]
@@ -57,6 +57,7 @@ class Session(Generic[R]):
 
     #: What a request this session has no handler for is told, by message type.
     elsewhere: ClassVar[dict[str, str]] = {}
+    paced: ClassVar[dict[str, float]] = {}  #: costly requests (:class:`RequestPacer`)
 
     def __init__(
         self,
@@ -174,7 +175,7 @@ class Session(Generic[R]):
                     name = type(exc).__name__
                     await self.error("server", f"internal error ({name}); the run is paused")
 
-    async def send_json(self, event: dict[str, Any]) -> None:
+    async def send_json(self, event: dict[str, Any] | str) -> None:
         if self._held is not None:
             self._held.append(event)
         else:
@@ -191,10 +192,11 @@ class Session(Generic[R]):
         holding its messages back for :meth:`sender`, so a slow client never holds the
         lock and every message leaves in order."""
         assert self.engine is not None
+        requests = RequestPacer(queue, self.paced)
         async with queue:
             while True:
                 try:
-                    item = await queue.receive()
+                    item = await requests.next()
                 except anyio.EndOfStream:
                     return
                 held: list[Any] = []
@@ -274,9 +276,11 @@ class Session(Generic[R]):
         return reports, frame
 
     async def train_paced(self, run: R) -> None:
-        """One epoch, its progress and (up to max_fps) its frame, then a pause: ``speed``
-        epochs a second, slow enough for a class to watch the boundary form."""
-        started = time.monotonic()
+        """One epoch, its progress and (up to max_fps) its frame when ``speed`` says it is
+        due (slow enough to watch the boundary form); else a nap between two requests."""
+        if (wait := self.pacer.paced_wait(time.monotonic(), run.speed)) > 0:
+            await anyio.sleep(wait)
+            return
         reports = await self.in_thread(run.trainer.train_for, 0.0, 1)
         if reports:
             await self.send_json(progress_event(reports))
@@ -284,7 +288,6 @@ class Session(Generic[R]):
             await self.send_frame()
         if run.state != "running":
             await self.send_status()
-        await anyio.sleep(max(0.0, 1.0 / run.speed - (time.monotonic() - started)))
 
     async def send_frame(self) -> None:
         assert self.run is not None

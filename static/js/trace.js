@@ -170,7 +170,7 @@ export class TracePanel {
     }
     return `<p>Prediction <var>ŷ</var> = ${this.vector(p)}, target <var>y</var> = ${this.vector(y)}.</p>
       <div class="formula"><span>${formula} = <b class="loss">${num(t.loss)}</b></span></div>
-      <p class="hint">Loss: ${t.loss_name.replace("_", "-")}${t.regularization !== "none" ? `; the ${t.regularization.toUpperCase()} penalty is added to the gradient in the update` : ""}.</p>`;
+      <p class="hint">Loss: ${t.loss_name.replace("_", "-")}${t.regularization !== "none" ? `; the ${t.regularization.toUpperCase()} penalty is added to the gradient in the update` : ""}.</p>${t.loss == null ? `<p class="loss-nan">This loss is not a number: the run diverged. Lower the learning rate and press Reset.</p>` : ""}${t.note ? `<p class="hint">This network is wide: the trace ${t.note}.</p>` : ""}`;
   }
 
   backwardStep(s) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,9 @@ from fastapi.testclient import TestClient
 from app.playground.presets import PRESETS
 from app.playground.run import PlaygroundRun
 from app.playground.schema import TrainConfig
+from app.wire import encode_json
 from nn_core.gradcheck import check_gradient
-from tests.app.wsutil import next_frame, next_json
+from tests.app.wsutil import collect, next_frame, next_json
 
 SMALL = {"hidden_layers": [3, 2], "dataset": "xor", "n_samples": 100, "grid": 20}
 
@@ -257,3 +259,39 @@ def test_light_frames_are_cheaper_but_complete() -> None:
         assert {"weights", "biases", "grad_weights", "grad_biases"} <= set(blocks)
     assert sum("neurons" in blocks for _, blocks in light) == 1
     assert len(run.frame(light=True)[0]) < 0.6 * len(run.frame()[0])  # type: ignore[arg-type]
+
+
+def _strict(text: str) -> Any:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_trace_after_divergence_is_json_with_the_loss_as_null(client: TestClient) -> None:
+    with client.websocket_connect("/ws/train") as ws:
+        setup = {"dataset": "plane", "hidden_layers": [8, 8], "activation": "relu"}
+        start(ws, {**setup, "learning_rate": 10, "n_samples": 100}, paused=False)
+        collect(ws, "diverged")
+        ws.send_json({"type": "trace", "split": "train", "index": 0})
+        while True:
+            msg = ws.receive()
+            text = msg.get("text")
+            if text is not None and '"type":"trace"' in text:
+                break
+        t = _strict(text)  # NaN and Infinity would not parse
+        assert t["loss"] is None and t["type"] == "trace"
+
+
+def test_a_trace_of_the_largest_network_is_bounded() -> None:
+    wide = {"hidden_layers": [64] * 8, "features": ["x1", "x2", "x1_sq", "x2_sq", "x1_x2"]}
+    run = PlaygroundRun(TrainConfig(**{**wide, "n_samples": 200}))
+    text = encode_json(run.trace_event("train", 3))
+    assert len(text) < 64_000  # every unit of every layer would be 2.7 MB
+    t = _strict(text)
+    assert t["units_shown"] == 8 and "first 8 units" in t["note"]
+    first = t["layers"][0]
+    assert np.array(first["weights"]).shape == (5, 8) and len(first["z"]) == 8
+    assert np.array(t["layers"][1]["weights"]).shape == (8, 8) and len(t["output"]) == 1
+    small = PlaygroundRun(TrainConfig(**SMALL)).trace_event("train", 0)
+    assert small["note"] == "" and len(small["layers"][0]["z"]) == 3  # small ones whole

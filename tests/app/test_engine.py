@@ -173,3 +173,148 @@ def test_a_learner_who_leaves_while_its_tick_runs_is_not_waited_for() -> None:
         engine.leave(staying)
 
     asyncio.run(main())
+
+
+#: The largest network the playground allows: 8 x 64 hidden, all 7 features, 5,000 points,
+#: batch 1 (an epoch is 2,500 steps: about half a second here).
+HUGE = {
+    "hidden_layers": [64] * 8,
+    "features": ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"],
+    "n_samples": 5000,
+    "batch_size": 1,
+}
+
+
+def ticks_by_hand(runs: list[PlaygroundRun], n: int) -> tuple[list[float], list[list[Any]]]:
+    """``n`` engine ticks for ``runs``, each learner's messages sent at once; the seconds
+    each tick took and each learner's messages."""
+    import time
+
+    from app.config import Settings
+    from app.session.engine import Engine
+
+    async def main() -> tuple[list[float], list[list[Any]]]:
+        engine = Engine(Settings())
+        got: list[list[Any]] = [[] for _ in runs]
+        members = [engine.join(lambda r=r: r, got[i].extend) for i, r in enumerate(runs)]  # type: ignore[misc]
+        seconds = []
+        for _ in range(n):
+            started = time.perf_counter()
+            out = engine.tick(0.97 / 30)
+            seconds.append(time.perf_counter() - started)
+            engine.deliver(out)
+            for m in members:
+                engine.sent(m)
+        for m in members:
+            engine.leave(m)
+        return seconds, got
+
+    return asyncio.run(main())
+
+
+def test_a_neighbour_of_the_largest_network_gets_a_frame_every_tick() -> None:
+    huge, mine = PlaygroundRun(TrainConfig(**HUGE)), PlaygroundRun(TrainConfig(**MINE))
+    seconds, (huge_got, mine_got) = ticks_by_hand([huge, mine], 24)
+    frames = [m for m in mine_got if isinstance(m, bytes)]
+    assert len(frames) >= 22  # one in (almost) every tick: none in 24 before
+    assert max(seconds) < 0.3  # an unsliced epoch of the big one takes longer than that
+    assert huge.trainer.optimizer.t > 0 and huge.trainer.epoch < mine.trainer.epoch
+    progress = [e for e in mine_got if isinstance(e, dict) and e["type"] == "progress"]
+    epochs = [e for p in progress for e in p["epochs"]]
+    assert epochs == list(range(1, mine.trainer.epoch + 1))  # every epoch, in order
+
+
+def test_a_run_trained_in_slices_gets_the_curve_and_frames_of_whole_epochs() -> None:
+    # 1,000 steps an epoch: far more than a tick's share, on any machine
+    setup = {**MINE, "hidden_layers": [32, 32, 32], "n_samples": 2000, "batch_size": 1}
+    sliced, mine = PlaygroundRun(TrainConfig(**setup)), PlaygroundRun(TrainConfig(**MINE))
+    _, (got, _) = ticks_by_hand([sliced, mine], 40)
+    progress = [e for e in got if isinstance(e, dict) and e["type"] == "progress"]
+    assert 0 < len(progress) < 40  # an epoch took more than one tick
+    latest, framed = 0, 0
+    for message in got:  # each frame shows the epoch the progress before it ended
+        if isinstance(message, bytes):
+            assert decode_frame(message)[0]["epoch"] == latest
+            framed += 1
+        elif message["type"] == "progress":
+            latest = message["epochs"][-1]
+    assert framed > 0
+    curve = [x for p in progress for x in p["train_loss"]]
+    ref = PlaygroundRun(TrainConfig(**setup))
+    assert curve == jsonable([r.train_loss for r in ref.trainer.fit(len(curve))])
+    last = [m for m in got if isinstance(m, bytes)][-1]
+    assert_reference(last, setup)  # the weights, boundary and gradients of that epoch
+
+
+def test_a_flood_of_traces_on_the_largest_network_leaves_a_neighbour_its_frames(
+    server: Server,
+) -> None:
+    async def main() -> tuple[list[int], list[int], list[float]]:
+        calm = await open_run(server, MINE)
+        flood = await open_run(server, HUGE, paused=True)
+        sizes: list[int] = []
+        indices: list[int] = []
+        for k in range(300):  # at once: 28 bytes each
+            await flood.send(json.dumps({"type": "trace", "split": "train", "index": k}))
+
+        async def traces() -> None:
+            while not indices or indices[-1] != 299:
+                msg = await asyncio.wait_for(flood.recv(), 60)
+                if isinstance(msg, str) and msg.startswith('{"type":"trace"'):
+                    sizes.append(len(msg))
+                    indices.append(json.loads(msg)["index"])
+
+        answered = asyncio.create_task(traces())
+        seen: list[float] = []  # when the neighbour's frames came
+        loop = asyncio.get_running_loop()
+        while not answered.done() or len(seen) < 30:
+            msg = await asyncio.wait_for(calm.recv(), 60)
+            if isinstance(msg, bytes):
+                seen.append(loop.time())
+        await answered
+        await calm.close()
+        await flood.close()
+        return sizes, indices, [b - a for a, b in zip(seen, seen[1:], strict=False)]
+
+    sizes, indices, gaps = asyncio.run(main())
+    assert indices[-1] == 299 and len(indices) < 300  # the last one answered, a flood merged
+    assert max(sizes) < 64_000  # a 28-byte request, a bounded answer
+    assert max(gaps) < 0.5  # the neighbour's boundary kept moving
+
+
+def test_a_learner_who_leaves_is_not_trained_past_the_slice_it_was_in() -> None:
+    from app.config import Settings
+    from app.session.engine import Engine
+
+    async def main() -> int:
+        engine = Engine(Settings())
+        huge = PlaygroundRun(TrainConfig(**HUGE))
+        member = engine.join(lambda: huge, lambda _: None)
+        trainer, calls = huge.trainer, list[int]()
+        for name in ("advance", "step"):
+            original = getattr(trainer, name, None)
+            if original is None:
+                continue
+
+            def counted(*args: Any, _original: Any = original, **kw: Any) -> Any:
+                if member.left:
+                    raise AssertionError("trained after its client left")
+                calls.append(1)
+                engine.leave(member)  # the socket closes while this slice trains
+                return _original(*args, **kw)
+
+            setattr(trainer, name, counted)
+        engine.tick(1 / 30)
+        engine.tick(1 / 30)
+        return len(calls)
+
+    assert asyncio.run(main()) == 1  # the slice it was in, and nothing more
+
+
+def test_a_small_network_of_its_own_in_a_class_trains_and_draws_every_tick() -> None:
+    own = PlaygroundRun(TrainConfig(**{**MINE, "hidden_layers": [8, 8], "activation": "relu"}))
+    class_ = [PlaygroundRun(TrainConfig(**{**MINE, "seed": s})) for s in range(30)]
+    _, got = ticks_by_hand([own, *class_], 20)
+    frames = [sum(isinstance(m, bytes) for m in g) for g in got]
+    assert frames[0] >= 19 and min(frames) >= 19  # never rationed, never sliced away
+    assert own.trainer.epoch >= 2 * 19  # MIN_EPOCHS a tick, as every learner

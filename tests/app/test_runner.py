@@ -265,3 +265,33 @@ def spy(
         return got
 
     return noted
+
+
+@pytest.mark.parametrize("speed", [0.05, 1e-300])
+def test_a_run_at_a_tiny_speed_still_answers_set_step_and_pause_at_once(speed: float) -> None:
+    later = [{"type": "set", "learning_rate": 0.1}, {"type": "step"}, {"type": "pause"}]
+
+    def answered(f: Fake) -> bool:
+        return sum(ev.get("state") == "paused" for ev in f.events) >= 2  # the step's, the pause's
+
+    start = {"type": "start", "config": {"hidden_layers": [2], "speed": speed}}
+    fake = Fake([start], leave_when=answered)
+    sessions = make_sessions([fake])
+    fed = fake.receive
+
+    async def receive() -> str | None:
+        if not fake.inbox and later:  # once the first paced epoch is out: the next is far
+            while not fake.progress():
+                await anyio.sleep(0.01)
+            fake.inbox = [json.dumps(m) for m in later]
+            later.clear()
+        return await fed()
+
+    async def main() -> None:
+        with anyio.fail_after(10):  # the next epoch at 0.05 epochs a second is 20 s away
+            await sessions[0].serve(receive)
+
+    anyio.run(main)
+    kinds = [ev["type"] for ev in fake.events if ev["type"] in ("set", "progress")]
+    assert kinds == ["progress", "set", "progress"]  # the paced epoch, the set, the step
+    assert fake.epochs() == [1, 2]

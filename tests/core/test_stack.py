@@ -199,3 +199,51 @@ def test_a_stacks_health_equals_each_members_own() -> None:
         assert fit.dead_units == ref.dead_units and fit.n_points == ref.n_points
         assert [g.tobytes() for g in fit.grad_w] == [g.tobytes() for g in ref.grad_w]
         assert [g.tobytes() for g in fit.grad_b] == [g.tobytes() for g in ref.grad_b]
+
+
+SLICED = ["TF default, seeds and data", "adam", "odd sample count, batch 7"]
+
+
+@pytest.mark.parametrize("case", SLICED)
+def test_epochs_in_slices_train_each_member_as_whole_epochs_alone(case: str) -> None:
+    make = CASES[case]
+    alone = [make(s) for s in range(4)]
+    for t in alone:
+        t.fit(4)
+    ts = [make(s) for s in range(4)]
+    stack = Stack(ts[:3])
+    ts[3].advance(batches=5)  # begun alone: it joins a stack mid-epoch, at its own point
+    stack.add(ts[3])
+    ts[1].advance(batches=2)  # and one gets ahead while in the stack
+    sizes = iter([3, 1, 8, 2, 5] * 100)
+    while any(t.epoch < 4 for t in ts):
+        behind = [t for t in ts if t.epoch < 4]
+        reports = stack.advance(behind, batches=next(sizes))
+        for t, r in zip(behind, reports, strict=True):
+            assert (r is None) == t.mid_epoch
+    for a, b in zip(alone, ts, strict=True):
+        same(a, b)
+
+
+def test_a_stack_slice_stops_at_its_deadline() -> None:
+    ts = [member(s) for s in range(3)]
+    stack = Stack(ts)
+    assert stack.advance(until=0.0) == [None] * 3  # one batch, the deadline has passed
+    assert all(t._pos == 10 and t.optimizer.t == 1 for t in ts)
+    reports = stack.step()  # the rest of the epoch
+    assert [r.epoch for r in reports] == [1, 1, 1] and not any(t.mid_epoch for t in ts)
+
+
+def test_a_stack_gives_its_rows_back_when_a_class_leaves() -> None:
+    ts = [member(s) for s in range(40)]
+    stack = Stack(ts)
+    assert stack.arrays["params"].shape[0] == 64
+    for t in ts[3:]:
+        stack.remove(t)
+    assert stack.arrays["params"].shape[0] <= 16  # not 64 rows for 3 learners
+    alone = [member(s) for s in range(3)]
+    for t in alone:
+        t.fit(3)
+    stack.fit(3)
+    for a, b in zip(alone, ts[:3], strict=True):
+        same(a, b)
