@@ -325,10 +325,11 @@ class Session(Generic[R]):
     async def on_start(self, request: Any) -> None:
         await self.start(request.config, "paused" if request.paused else "running")
 
-    async def start(self, config: Any, state: str = "running") -> None:
-        """Build a run; an invalid config leaves the previous run as it was."""
+    async def start(self, config: Any, state: str = "running", build: Any = None) -> None:
+        """Build a run (``build``: how, if not the session's way); an invalid config
+        leaves the previous run as it was."""
         try:
-            run = await self.in_thread(self.build, config)
+            run = await self.in_thread(build or self.build, config)
         except BadRequest as exc:
             await self.send_json(exc.event())
             return
@@ -338,7 +339,8 @@ class Session(Generic[R]):
             await self.error(field, message)
             return
         self.run = run
-        run.trainer.state = state
+        if run.trainer.state == "running":  # a run built past its limit stays done
+            run.trainer.state = state
         await self.send_json(run.ready_event())
         await self.send_frame()
         await self.send_status()
