@@ -1,5 +1,5 @@
-// The connection line under the page: a full server or a dropped socket, in words, with a
-// countdown to the next try (the socket retries by itself).
+// The connection line under the page: a full server, in words, with a countdown to the next
+// try (the socket retries by itself). A dropped socket gets the banner of offline.js.
 
 export class ConnectionLine {
   constructor(el) {
@@ -13,23 +13,16 @@ export class ConnectionLine {
     this.el.textContent = "";
   }
 
-  closed(ev, wait) {
+  closed(_ev, wait) {
     clearInterval(this.timer);
     let left = Math.round(wait / 1000);
     const learners = this.full === 1 ? "1 learner is" : `${this.full || "all its"} learners are`;
     const say = () => {
-      this.el.textContent = ev.code === 1013
-        ? `The server is full: ${learners} training. Retrying in ${left} s…`
-        : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
+      this.el.textContent = `The server is full: ${learners} training. Retrying in ${left} s…`;
       left = Math.max(0, left - 1);
     };
     say();
     this.timer = setInterval(say, 1000);
-  }
-
-  restored() {
-    this.el.textContent = "Reconnected. The run restarted from your link's setup (same seed); press Play to go on.";
-    setTimeout(() => { if (this.el.textContent.startsWith("Reconnected")) this.el.textContent = ""; }, 8000);
   }
 }
 
