@@ -46,6 +46,7 @@ let layerDiedSaid = false;    // the "layer has died" message was shown for this
 let offline = false;          // the socket is down: nothing trains
 let resumeWith = null;        // the run as it was when the socket dropped, for when it is back
 let resuming = null;          // the snapshot a "start" with resume_from was sent for
+let refused = false;          // the server refused to resume: a fresh start is on its way
 let runPoints = [];           // the learner's own points of the current run
 let lastSave = 0;
 const losses = new LossChart($("loss-curve"));
@@ -102,6 +103,7 @@ const handlers = {
   },
   ready(msg) {
     ready = msg;
+    refused = false;
     layerDiedSaid = false;
     accepted = { ...msg.config };
     writeHash(accepted, options.schema);
@@ -195,10 +197,12 @@ const handlers = {
     if (resuming && RESUME_FIELDS.includes(msg.field)) {
       // the server would not take the kept parameters: start the setup afresh and say why
       resuming = null;
+      refused = true;
       setAlert(`The run could not go on where it was (its ${msg.field} ${msg.message}), so it starts again from its setup.`);
       start(false);
       return;
     }
+    if (refused && msg.field === "type") return;  // changes that found no run: the fresh start has them
     if (PARAM_FIELDS.includes(msg.field) && diagram.card && !diagram.card.el.hidden) {
       diagram.showEditError(`${msg.field === "value" ? "The value" : `“${msg.field}”`} ${msg.message}.`);
       return;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import numpy as np
@@ -94,3 +95,33 @@ def test_bad_parameters_name_the_field_and_leave_the_run_as_it_was(
         assert msg["field"] == field and words in msg["message"], msg
         after = next_json(ws, "progress")
         assert after["epochs"][0] == before + 1  # the same run trains on
+
+
+def test_the_largest_network_with_its_own_points_resumes_within_the_message_limit(
+    client: TestClient,
+) -> None:
+    """8 x 64 neurons, every feature, 5,000 points of the learner's own: the page's largest
+    resume message fits under the server's limit, and its weights come back bit for bit."""
+    from app.config import Settings
+    from nn_core.features import FEATURES
+
+    rng = np.random.default_rng(0)
+    points = [[*map(float, np.round(rng.uniform(-6, 6, 2), 3)), int(i % 2)] for i in range(5000)]
+    features = list(FEATURES)
+    config = {"dataset": "custom", "points": points, "features": features}
+    config["hidden_layers"] = [64] * 8
+    sizes = [len(features), *[64] * 8, 1]
+    n_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    weights = rng.uniform(-1e4, 1e4, n_w).astype("<f4")
+    biases = rng.uniform(-1, 1, sum(sizes[1:])).astype("<f4")
+    resume = {"epoch": 123456, "weights": b64(weights), "biases": b64(biases)}
+    message = {"type": "start", "config": config, "paused": True, "resume_from": resume}
+    size = len(json.dumps(message))
+    assert size < Settings().max_message_bytes, size
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json(message)
+        ready = next_json(ws)
+        assert ready["type"] == "ready" and ready["epoch"] == 123456, ready
+        _, blocks = next_frame(ws)
+        np.testing.assert_array_equal(blocks["weights"], weights)
+        np.testing.assert_array_equal(blocks["biases"], biases)

@@ -276,3 +276,35 @@ def test_a_reload_can_start_fresh_and_forgets_the_kept_run(page: Any, server: Re
     page.reload()
     page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
     assert page.locator("#restore-offer").is_hidden()
+
+
+def test_a_kept_run_the_server_refuses_starts_afresh_and_says_why(
+    page: Any, server: Restartable
+) -> None:
+    """A kept run whose weights do not fit its network (another version of the page, a
+    changed file): the server names the problem, and the page says it starts afresh."""
+    kept = {
+        "version": 1,
+        "saved": 0,
+        "playing": False,
+        "config": {"dataset": "xor", "seed": 4, "hidden_layers": [4, 2]},
+        "resume": {"epoch": 50, "weights": "AAAAAAAAAAAAAAAA", "biases": "AAAAAAAAAAA="},
+        "losses": {"epochs": [1, 2], "train": [0.7, 0.6], "test": [0.7, 0.6], "acc": [0.5, 0.6]},
+    }
+    page.add_init_script(
+        f"""if (!sessionStorage.getItem('kept')) {{ sessionStorage.setItem('kept', '1');
+        localStorage.setItem('backprop-lab.playground-run', {json.dumps(json.dumps(kept))}); }}"""
+    )
+    page.goto(server.url + LINK)
+    page.get_by_role("button", name="Restore run").click()
+    page.wait_for_function(
+        "() => document.getElementById('alert').textContent.includes('could not go on')"
+    )
+    assert text(page, "#alert") == (
+        "The run could not go on where it was (its weights must hold the 18 weights of a "
+        "2-4-2-1 network; this holds 3), so it starts again from its setup."
+    )
+    page.wait_for_function(f"() => {CURVE}.length === 0")
+    assert epoch(page) == 0
+    play_to(page, 20)
+    assert text(page, "#alert").startswith("The run could not go on")  # no other error
