@@ -1,5 +1,6 @@
-// The connection line under the page: a full server, in words, with a countdown to the next
-// try (the socket retries by itself). A dropped socket gets the banner of offline.js.
+// The connection line under the page: a full server or a dropped socket, in words, with a
+// countdown to the next try (the socket retries by itself). The playground shows a dropped
+// socket in the banner of offline.js instead, and this line only when the server is full.
 
 export class ConnectionLine {
   constructor(el) {
@@ -13,12 +14,14 @@ export class ConnectionLine {
     this.el.textContent = "";
   }
 
-  closed(_ev, wait) {
+  closed(ev, wait) {
     clearInterval(this.timer);
     let left = Math.round(wait / 1000);
     const learners = this.full === 1 ? "1 learner is" : `${this.full || "all its"} learners are`;
     const say = () => {
-      this.el.textContent = `The server is full: ${learners} training. Retrying in ${left} s…`;
+      this.el.textContent = ev.code === 1013
+        ? `The server is full: ${learners} training. Retrying in ${left} s…`
+        : `The connection dropped. Reconnecting${left ? ` in ${left} s` : ""}…`;
       left = Math.max(0, left - 1);
     };
     say();
