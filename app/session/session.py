@@ -326,8 +326,7 @@ class Session(Generic[R]):
         await self.start(request.config, "paused" if request.paused else "running")
 
     async def start(self, config: Any, state: str = "running", build: Any = None) -> None:
-        """Build a run (``build``: how, if not the session's way); an invalid config
-        leaves the previous run as it was."""
+        """Build a run (by ``build`` if given); an invalid config leaves the run as it was."""
         try:
             run = await self.in_thread(build or self.build, config)
         except BadRequest as exc:
@@ -339,8 +338,7 @@ class Session(Generic[R]):
             await self.error(field, message)
             return
         self.run = run
-        if run.trainer.state == "running":  # a run built past its limit stays done
-            run.trainer.state = state
+        run.trainer.state = state if run.state == "running" else run.state  # done stays done
         await self.send_json(run.ready_event())
         await self.send_frame()
         await self.send_status()

@@ -13,8 +13,7 @@ import { Readout } from "./readout.js";
 import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
 import { Announcer, ConnectionLine } from "./connection.js";
-import { RunKeeper } from "./keeper.js";
-import { OfflineBanner, RestoreOffer } from "./offline.js";
+import { RunResumer } from "./resume.js";
 import { datasetThumbs, parseCsv } from "./datasets.js";
 import { PinnedRuns } from "./pins.js";
 import { copyLink, download } from "./share.js";
@@ -23,14 +22,6 @@ import { TracePanel } from "./trace.js";
 const $ = (id) => document.getElementById(id);
 const FIELD_IDS = Object.fromEntries(CONTROLS.map((c) => [c.key, c.id]));
 const PARAM_FIELDS = ["layer", "kind", "i", "j", "value"];
-const RESUME_FIELDS = ["epoch", "weights", "biases"];  // start's resume_from
-const LIVE_KEYS = CONTROLS.filter((c) => c.live).map((c) => c.key);
-const SAVE_EVERY_MS = 2000;  // how often the run is written to this browser's storage
-// what a restored run's optimizer lost: its state is not in the frames (docs/protocol.md)
-const OPTIMIZER_RESTARTED = {
-  momentum: " Momentum starts again from rest: its velocity was not kept.",
-  adam: " Adam's running averages start again: they were not kept.",
-};
 
 let options;                  // /api/options: the server's facts, loaded before anything else
 let state;                    // the one source of truth for the setup (made from the options)
@@ -43,17 +34,9 @@ let pins;                     // PinnedRuns
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 let layerDiedSaid = false;    // the "layer has died" message was shown for this run
-let offline = false;          // the socket is down: nothing trains
-let resumeWith = null;        // the run as it was when the socket dropped, for when it is back
-let resuming = null;          // the snapshot a "start" with resume_from was sent for
-let refused = false;          // the server refused to resume: a fresh start is on its way
-let runPoints = [];           // the learner's own points of the current run
-let lastSave = 0;
 const losses = new LossChart($("loss-curve"));
 const line = new ConnectionLine($("connection"));
-const keeper = new RunKeeper();
-const banner = new OfflineBanner({ onTry: () => socket.retryNow() });
-const offer = new RestoreOffer({ onRestore: restore, onFresh: () => keeper.forget() });
+const resumer = new RunResumer({ socket: () => socket, transport: () => transport, state: () => state, accepted: () => accepted, losses, start, setAlert, loadSetup });
 const voice = new Announcer($("announcer"), losses, [[$("loss-curve"), "Loss curve"], [$("boundary"), "Decision boundary"]]);
 voice.every(5, () => transport?.running && serverState === "running");
 let boundary;
@@ -79,40 +62,21 @@ let socket;
 const handlers = {
   open() {
     line.clear();
-    offline = false;
-    transport.setOffline(false);
-    banner.up();
-    // the run lived in the old connection: the new one goes on from its last frame; what
-    // was changed meanwhile waits in the socket's queue and follows, once, in order
-    const snap = resumeWith;
-    resumeWith = null;
-    if (snap) resumeRun(snap);
-    else start();
+    if (!resumer.open()) start();  // the run lived in the old connection: the new one goes on
   },
   close(ev, wait) {
     if (ev.code === 1008) { setAlert("This page's address is not allowed to train here (origin refused)."); return; }
-    if (ev.code === 1013 && !offline) { line.closed(ev, wait); return; }  // full: nothing to keep yet
-    if (!offline) {
-      offline = true;
-      if (!resuming) resumeWith = snapshot();  // a restore under way keeps its own snapshot
-      else { resumeWith = resuming; resuming = null; }
-      transport.setOffline(true);
-    }
-    const problem = ev.code === 1013 ? "The server is full." : "Lost the connection to the server.";
-    banner.down(problem, wait, offlineWords());
+    if (ev.code === 1013 && !resumer.offline) line.closed(ev, wait);  // full: nothing to keep yet
+    else resumer.closed(ev, wait);
   },
+  queued: () => resumer.queued(),
   ready(msg) {
     ready = msg;
-    refused = false;
     layerDiedSaid = false;
     accepted = { ...msg.config };
     writeHash(accepted, options.schema);
-    keeper.ready(msg);
-    if (msg.epoch) losses.keepUntil(msg.epoch);  // a resumed run: its curves go on
-    else losses.reset();
-    if (!msg.epoch) runPoints = structuredClone(state.points);
     readout.reset(msg);
-    if (losses.epochs.length) readout.progress({ epochs: [losses.epochs.at(-1)], train_loss: [losses.train.at(-1)], test_loss: [losses.test.at(-1)], accuracy: [losses.acc.at(-1)] });
+    resumer.ready(msg, readout);
     boundary.setData(msg);
     const hidden = msg.layers.slice(1, -1);
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
@@ -123,13 +87,6 @@ const handlers = {
     tracer.setNetwork(msg.config.features, msg.layers);
     boundary.setTraced(null);
     if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
-    if (resuming) {
-      const snap = resuming;
-      resuming = null;
-      const at = msg.epoch.toLocaleString("en");
-      const how = msg.epoch ? `Your run goes on from epoch ${at}, with the weights it had.${OPTIMIZER_RESTARTED[msg.config.optimizer] || ""}` : "Your run started again from its setup.";
-      banner.up(`${snap.reload ? "Restored." : "Back online."} ${how}`);
-    }
     const act = Array.isArray(msg.config.activation) ? msg.config.activation.join(", ") : msg.config.activation;
     $("network").setAttribute("aria-label", `Network diagram: inputs ${msg.config.features.join(", ")}; ${hidden.length ? `hidden layers of ${hidden.join(", ")} ${act} neurons` : "no hidden layer"}; ${msg.layers.at(-1)} ${msg.output_activation} output${msg.layers.at(-1) > 1 ? "s" : ""}`);
     // your own points: all of them are shown, test points ringed, so none seem to vanish
@@ -141,8 +98,7 @@ const handlers = {
     readout.progress(msg);
   },
   frame({ header, blocks }) {
-    keeper.frame(header, blocks);
-    if (!offer.pending && Date.now() - lastSave > SAVE_EVERY_MS) save();
+    resumer.frame(header, blocks);
     boundary.update(blocks);
     diagram.update(blocks);
     health.setBlocks(blocks, ready?.layers);
@@ -162,8 +118,7 @@ const handlers = {
     if (msg.state !== serverState) voice.say(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
-    // the button shows what the run does ("stopped": the server is going away, the run
-    // goes on when the page is connected again)
+    // the button shows what the run does ("stopped": the server goes away, the run goes on)
     if (msg.state === "running" || msg.state === "paused") transport.set(msg.state === "running", true);
     if (msg.state === "diverged") {
       transport.set(false);
@@ -174,10 +129,6 @@ const handlers = {
       line.full = msg.learners || 0;
       transport.set(false);
     }
-  },
-  // a message waits for the socket: the banner counts it
-  queued() {
-    queueMicrotask(() => { if (offline) banner.setRun(offlineWords()); });
   },
   set(msg) {
     setAlert("");
@@ -194,15 +145,7 @@ const handlers = {
     boundary.setTraced(msg.point);
   },
   error(msg) {
-    if (resuming && RESUME_FIELDS.includes(msg.field)) {
-      // the server would not take the kept parameters: start the setup afresh and say why
-      resuming = null;
-      refused = true;
-      setAlert(`The run could not go on where it was (its ${msg.field} ${msg.message}), so it starts again from its setup.`);
-      start(false);
-      return;
-    }
-    if (refused && msg.field === "type") return;  // changes that found no run: the fresh start has them
+    if (resumer.error(msg)) return;
     if (PARAM_FIELDS.includes(msg.field) && diagram.card && !diagram.card.el.hidden) {
       diagram.showEditError(`${msg.field === "value" ? "The value" : `“${msg.field}”`} ${msg.message}.`);
       return;
@@ -230,55 +173,6 @@ const handlers = {
 function start(clear = true) {
   if (clear) setAlert("");
   socket.send({ type: "start", config: state.toRunConfig(), paused: !transport.running });
-}
-
-// ------------------------------------------------------- a run that outlives its socket
-// The current run's setup: as the server accepted it, with the live settings the learner
-// changed since (acknowledged or still on their way).
-function runConfig() {
-  if (!accepted) return state.toRunConfig();
-  const config = { ...accepted };
-  for (const key of LIVE_KEYS) config[key] = state.get(key);
-  if (config.dataset === "custom") config.points = runPoints;
-  return config;
-}
-
-function snapshot() {
-  return keeper.snapshot(runConfig(), transport.running, losses);
-}
-
-function save() {
-  lastSave = Date.now();
-  keeper.save(snapshot());
-}
-
-// Start a kept run again: from its last frame's parameters when it has them.
-function resumeRun(snap) {
-  resuming = snap;
-  const msg = { type: "start", config: snap.config, paused: !snap.playing };
-  if (snap.resume) msg.resume_from = snap.resume;
-  socket.send(msg);
-}
-
-// While offline: where the run stopped, and what it does when the connection is back.
-function offlineWords() {
-  const n = socket.waiting;
-  const changes = n ? ` Your ${n === 1 ? "change" : `${n} changes`} made meanwhile will be applied then, in order.` : "";
-  if (!resumeWith?.resume) return `When the connection is back, the run starts${transport.running ? " and plays" : ""}.${changes}`;
-  const then = transport.running ? "it goes on playing" : "it stays paused";
-  return `Your run is kept at epoch ${resumeWith.resume.epoch.toLocaleString("en")}; when the connection is back, ${then}.${changes}`;
-}
-
-// The learner chose to restore the run this browser kept (after a reload).
-function restore(saved) {
-  const { points = [], ...config } = saved.config;
-  loadSetup(config);
-  state.points = points;
-  runPoints = structuredClone(points);
-  if (saved.losses) losses.load(saved.losses);
-  transport.set(saved.playing);
-  setAlert("");
-  resumeRun({ ...saved, reload: true });
 }
 
 function requestTrace(split, index) {
@@ -478,10 +372,7 @@ async function main() {
   linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
-  // a reload: offer the run this browser kept, and keep it until the learner chose
-  const saved = keeper.load();
-  if (saved?.resume.epoch > 0) offer.show(saved, DATASET_NAMES[saved.config.dataset] || saved.config.dataset);
-  window.addEventListener("pagehide", () => { if (!offer.pending && !offline) save(); });
+  resumer.offerKept();
   // plotly.js loads after this module: draw what arrived meanwhile once it is there
   whenPlotly(() => { boundary.draw(); if (boundary.lastBlocks) boundary.render(boundary.lastBlocks); losses.draw(); health.draw(); });
 }
