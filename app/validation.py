@@ -50,6 +50,10 @@ LIMITS: dict[str, tuple[float, float]] = {
     "index": (0, MAX_POINTS - 1),
     # a training run on the digits page, in epochs
     "epochs": (1, 100),
+    # a run that goes on from given parameters (start's resume_from): the epoch it had
+    # reached, and every weight and bias it brings
+    "epoch": (0, 2**31 - 1),
+    "parameter": (-1e4, 1e4),
 }
 #: The digits page's ranges: the playground's, with MNIST-sized networks and batches (and
 #: the most a saved model file may claim).

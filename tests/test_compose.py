@@ -2,7 +2,8 @@
 on the local Docker daemon (CI: ../shared/tools/docker-standin.sh --compose), as its
 host-network variant deploy/compose.ci.yaml. 40 learners train through the proxy; both replicas get
 sessions; a model saved through one replica predicts through the other; killing one
-replica leaves the other's learners training and the killed one's learners get back in."""
+replica leaves the other's learners training and the killed one's learners get back in;
+a page in Chromium whose replica is killed goes on through the other where its run was."""
 
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ import pytest
 from app.serving.loadtest import run as loadtest
 from tests.app.test_reliability import until
 from tests.app.test_workers import answers
+from tests.browser.conftest import browser, page  # noqa: F401 - the page test's fixtures
+from tests.browser.test_resume_page import (
+    CURVE,
+    EPOCH,
+    LINK,
+    curve_epochs,
+    epoch,
+    label,
+    pause,
+    text,
+)
 from tests.docker_image import IMAGE, MARKS, required
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,3 +200,60 @@ def test_killing_a_replica_leaves_the_other_training_and_learners_get_back_in(
     alive, dropped = run_async(main())
     assert alive >= 2 and dropped >= 1 and alive + dropped == 6
     subprocess.run([*COMPOSE, "start", "app1"], cwd=ROOT, capture_output=True)
+
+
+@pytest.mark.browser
+def test_a_page_whose_replica_is_killed_goes_on_through_the_other(
+    stack: None,
+    page: Any,  # noqa: F811 - the fixture imported above
+) -> None:
+    """The page's replica is killed (its run playing, then paused): the page gets back in
+    through the proxy on the other replica and goes on where its run was."""
+
+    def replica() -> str:
+        """The replica that holds the page's session (the module's other learners left)."""
+
+        def sessions(url: str) -> int:
+            try:
+                return int(get(url + "/api/stats")["sessions"])
+            except OSError:  # killed
+                return 0
+
+        held = [name for name, url in (("app1", APP1), ("app2", APP2)) if sessions(url)]
+        assert len(held) == 1, held
+        return held[0]
+
+    def kill_and_come_back(name: str) -> str:
+        subprocess.run([*COMPOSE, "kill", name], cwd=ROOT, capture_output=True, check=True)
+        page.wait_for_selector("#offline", state="visible", timeout=15000)
+        assert "running" not in (page.locator("#play").get_attribute("class") or "")
+        page.wait_for_selector("#online-note", state="visible", timeout=30000)
+        return text(page, "#online-note")
+
+    for url in (APP1, APP2):
+        wait_ok(url)  # the last test started app1 again
+    page.goto(PROXY + LINK)
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(f"() => {EPOCH} > 100", timeout=30000)
+    first = replica()
+    before = epoch(page)
+    note = kill_and_come_back(first)
+    assert "Back online. Your run goes on from epoch" in note
+    page.wait_for_function(f"() => {EPOCH} > {before + 50}", timeout=30000)
+    assert label(page) == "Pause" and replica() != first
+    assert curve_epochs(page)[0] == 1  # the curves keep their history
+
+    subprocess.run([*COMPOSE, "start", first], cwd=ROOT, capture_output=True, check=True)
+    wait_ok(APP1 if first == "app1" else APP2)
+    paused_at = pause(page)
+    second = replica()
+    note = kill_and_come_back(second)
+    assert f"Your run goes on from epoch {paused_at:,}" in note
+    page.wait_for_function(f"() => {EPOCH} === {paused_at}")
+    assert label(page) == "Play" and replica() == first
+    page.wait_for_function(f"() => {CURVE}.at(-1) === {paused_at}")
+    assert curve_epochs(page)[0] == 1
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"() => {EPOCH} === {paused_at + 1}")
+    subprocess.run([*COMPOSE, "start", second], cwd=ROOT, capture_output=True)

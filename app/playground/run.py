@@ -4,6 +4,8 @@ worker thread, one call at a time."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import math
 from typing import Any
@@ -11,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from app.onnx_export import to_onnx
-from app.playground.schema import TrainConfig
+from app.playground.schema import ResumeFrom, TrainConfig
 from app.playground.script import export_script
 from app.playground.views import BackpropViews
 from app.session.run import TrainerRun
-from app.validation import LIMITS, BadRequest
+from app.validation import LIMITS, BadRequest, span
 from app.wire import encode_frame
 from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import EXTENT, make_dataset, train_test_split
@@ -38,7 +40,7 @@ Precomputed = dict[str, Any]
 class PlaygroundRun(BackpropViews, TrainerRun):
     """Everything one session trains, and its wire views (ready event, frames, export)."""
 
-    def __init__(self, cfg: TrainConfig) -> None:
+    def __init__(self, cfg: TrainConfig, resume: ResumeFrom | None = None) -> None:
         self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
         if cfg.dataset == "custom":
@@ -86,6 +88,24 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         self.speed = float(cfg.speed)
         self.grid = grid_points(cfg.grid)
         self.thumbs = grid_points(THUMB)
+        #: The epoch this run started from: 0, or the one it resumed at.
+        self.first_epoch = 0
+        if resume is not None:
+            self._go_on_from(resume)
+
+    def _go_on_from(self, resume: ResumeFrom) -> None:
+        """Take the given weights, biases and epoch in place of the seed's start.  The
+        optimizer's state (momentum's velocity, Adam's moments) starts afresh."""
+        ws, bs = self.network.split(self.network.flat_parameters)
+        for name, views, text in (("weights", ws, resume.weights), ("biases", bs, resume.biases)):
+            values = _float32s(name, text, sum(v.size for v in views), self.sizes)
+            offset = 0
+            for v in views:
+                v[...] = values[offset : offset + v.size].reshape(v.shape)
+                offset += v.size
+        self.trainer.epoch = self.first_epoch = resume.epoch
+        if self.trainer.max_epochs is not None and resume.epoch >= self.trainer.max_epochs:
+            self.trainer.state = "done"
 
     # --------------------------------------------------------- wire views
     def ready_event(self) -> dict[str, Any]:
@@ -102,6 +122,7 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             "output_activation": self.network.output_activation,
             "loss": self.network.loss_name,
             "n_parameters": self.network.n_parameters,
+            "epoch": self.first_epoch,
             "train_points": pts(self.x_train, self.y_train),
             "test_points": pts(self.x_test, self.y_test),
         }
@@ -131,7 +152,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         self._frames = getattr(self, "_frames", 0) + 1
         with np.errstate(over="ignore", invalid="ignore"):
             last_w, last_b = net.split(self.trainer.last_update)  # type: ignore[arg-type]
-            stepped = last_w if self.trainer.epoch else None  # no update ratio before a step
+            # no update ratio before this run's first step
+            stepped = last_w if self.trainer.epoch > self.first_epoch else None
             x, y = self.trainer.x_train, self.trainer.y_train
             fit = pre["health"] if "health" in pre else health(net, x, y, stepped)
         reg = fit.reg_w  # the card shows data and regulariser parts
@@ -209,3 +231,27 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             "script": export_script(self, MAX_CLASSES),
             "onnx": onnx_bytes,
         }
+
+
+def _float32s(name: str, text: str, count: int, sizes: list[int]) -> np.ndarray:
+    """``count`` finite float32 numbers within the parameter limits, from base64."""
+    shape = "-".join(str(n) for n in sizes)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b"?"
+    if len(raw) % 4:
+        raise BadRequest(name, "must be base64 of float32 numbers, as a frame's block holds them")
+    values = np.frombuffer(raw, "<f4")
+    if values.size != count:
+        raise BadRequest(
+            name, f"must hold the {count} {name} of a {shape} network; this holds {values.size}"
+        )
+    lo, hi = LIMITS["parameter"]
+    bad = np.flatnonzero(~np.isfinite(values) | (values < lo) | (values > hi))
+    if bad.size:
+        k = int(bad[0])
+        raise BadRequest(
+            name, f"number {k} is {values[k]:g}: each must be from {span('parameter')}"
+        )
+    return values

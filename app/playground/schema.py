@@ -74,11 +74,23 @@ class TrainConfig(Strict):
         return DATASETS[self.dataset].problem
 
 
+class ResumeFrom(Strict):
+    """Parameters to go on from, as a frame carried them: its ``epoch`` and its ``weights``
+    and ``biases`` blocks, each base64 of the little-endian float32 bytes in the frame's
+    layout.  Their counts are checked against the config's network when the run is built."""
+
+    epoch: number("epoch", int)  # type: ignore[valid-type]
+    weights: str
+    biases: str
+
+
 class StartRequest(Strict):
     type: Literal["start"]
     config: TrainConfig = TrainConfig()
     #: Build the run but wait for "resume" (the page shows the untrained network first).
     paused: bool = False
+    #: Go on from these parameters instead of the seed's initial weights.
+    resume_from: ResumeFrom | None = None
 
 
 parse_request = make_parser(StartRequest)

@@ -3,10 +3,11 @@ trace, verify) and export, all on a :class:`~app.playground.run.PlaygroundRun`."
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app.playground.run import PlaygroundRun
-from app.playground.schema import parse_request
+from app.playground.schema import StartRequest, parse_request
 from app.session.requests import EditRequest, TraceRequest, VerifyRequest
 from app.session.session import Session
 from app.validation import BadRequest
@@ -27,6 +28,13 @@ class PlaygroundSession(Session[PlaygroundRun]):
     def _run(self) -> PlaygroundRun:
         assert self.run is not None
         return self.run
+
+    async def on_start(self, request: StartRequest) -> None:
+        """A new run, or (``resume_from``) one that goes on from the given parameters."""
+        build: Any = self.build  # PlaygroundRun, or what a test builds instead
+        if request.resume_from is not None:
+            build = functools.partial(build, resume=request.resume_from)
+        await self.start(request.config, "paused" if request.paused else "running", build)
 
     async def on_edit(self, item: EditRequest) -> None:
         """Set one parameter between two chunks; a paused run shows its new frame."""
@@ -70,6 +78,7 @@ class PlaygroundSession(Session[PlaygroundRun]):
 
     handlers = {
         **Session.handlers,
+        "start": on_start,
         "edit": on_edit,
         "trace": on_trace,
         "verify": on_verify,

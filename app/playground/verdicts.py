@@ -10,7 +10,10 @@ from nn_core.health import Code, Finding
 
 
 def _power(v: float) -> str:
-    """``1e-05`` as ``10⁻⁵`` (the nearest power of ten)."""
+    """``1e-05`` as ``10⁻⁵`` (the nearest power of ten); nothing at all (a gradient that
+    underflowed in a saturated network) as "none"."""
+    if not v > 0:
+        return "none"
     sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
     return "10" + str(round(math.log10(v))).translate(sup)
 

@@ -328,10 +328,10 @@ class Session(Generic[R]):
     async def on_start(self, request: Any) -> None:
         await self.start(request.config, "paused" if request.paused else "running")
 
-    async def start(self, config: Any, state: str = "running") -> None:
-        """Build a run; an invalid config leaves the previous run as it was."""
+    async def start(self, config: Any, state: str = "running", build: Any = None) -> None:
+        """Build a run (by ``build`` if given); an invalid config leaves the run as it was."""
         try:
-            run = await self.in_thread(self.build, config)
+            run = await self.in_thread(build or self.build, config)
         except BadRequest as exc:
             await self.send_json(exc.event())
             return
@@ -341,7 +341,7 @@ class Session(Generic[R]):
             await self.error(field, message)
             return
         self.run = run
-        run.trainer.state = state
+        run.trainer.state = state if run.state == "running" else run.state  # done stays done
         await self.send_json(run.ready_event())
         await self.send_frame()
         await self.send_status()

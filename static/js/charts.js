@@ -236,6 +236,20 @@ export class LossChart {
     if (!this.timer) this.timer = setTimeout(() => { this.timer = null; this.draw(); }, 150);
   }
 
+  // A run that goes on from `epoch`: its curves up to there stay.
+  keepUntil(epoch) {
+    let n = this.epochs.length;
+    while (n && this.epochs[n - 1] > epoch) n--;
+    for (const a of [this.epochs, this.train, this.test, this.acc]) a.length = n;
+    this.draw();
+  }
+
+  // Curves kept from before a reload ({epochs, train, test, acc}).
+  load(curves) {
+    this.epochs = [...curves.epochs]; this.train = [...curves.train]; this.test = [...curves.test]; this.acc = [...curves.acc];
+    this.draw();
+  }
+
   // Long runs are thinned for drawing (every epoch stays in memory).
   thin(arr) {
     return thinLike(arr, arr.length);

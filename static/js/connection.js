@@ -1,5 +1,6 @@
 // The connection line under the page: a full server or a dropped socket, in words, with a
-// countdown to the next try (the socket retries by itself).
+// countdown to the next try (the socket retries by itself). The playground shows a dropped
+// socket in the banner of offline.js instead, and this line only when the server is full.
 
 export class ConnectionLine {
   constructor(el) {
@@ -25,11 +26,6 @@ export class ConnectionLine {
     };
     say();
     this.timer = setInterval(say, 1000);
-  }
-
-  restored() {
-    this.el.textContent = "Reconnected. The run restarted from your link's setup (same seed); press Play to go on.";
-    setTimeout(() => { if (this.el.textContent.startsWith("Reconnected")) this.el.textContent = ""; }, 8000);
   }
 }
 

@@ -13,6 +13,7 @@ import { Readout } from "./readout.js";
 import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
 import { Announcer, ConnectionLine } from "./connection.js";
+import { RunResumer } from "./resume.js";
 import { datasetThumbs, parseCsv } from "./datasets.js";
 import { PinnedRuns } from "./pins.js";
 import { copyLink, download } from "./share.js";
@@ -33,9 +34,9 @@ let pins;                     // PinnedRuns
 let linkMessage = "";         // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 let layerDiedSaid = false;    // the "layer has died" message was shown for this run
-let restored = false;         // the socket came back: say that the run was rebuilt
 const losses = new LossChart($("loss-curve"));
 const line = new ConnectionLine($("connection"));
+const resumer = new RunResumer({ socket: () => socket, transport: () => transport, state: () => state, accepted: () => accepted, losses, start, setAlert, loadSetup });
 const voice = new Announcer($("announcer"), losses, [[$("loss-curve"), "Loss curve"], [$("boundary"), "Decision boundary"]]);
 voice.every(5, () => transport?.running && serverState === "running");
 let boundary;
@@ -59,26 +60,23 @@ function label(field) {
 // ------------------------------------------------------------------ socket
 let socket;
 const handlers = {
-  open(again) {
+  open() {
     line.clear();
-    if (again) {
-      // the run lived in the connection: rebuild it from the link (same setup, same seed)
-      restored = true;
-      transport.set(false);
-    }
-    start();
+    if (!resumer.open()) start();  // the run lived in the old connection: the new one goes on
   },
   close(ev, wait) {
     if (ev.code === 1008) { setAlert("This page's address is not allowed to train here (origin refused)."); return; }
-    line.closed(ev, wait);
+    if (ev.code === 1013 && !resumer.offline) line.closed(ev, wait);  // full: nothing to keep yet
+    else resumer.closed(ev, wait);
   },
+  queued: () => resumer.queued(),
   ready(msg) {
     ready = msg;
     layerDiedSaid = false;
     accepted = { ...msg.config };
     writeHash(accepted, options.schema);
-    losses.reset();
     readout.reset(msg);
+    resumer.ready(msg, readout);
     boundary.setData(msg);
     const hidden = msg.layers.slice(1, -1);
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
@@ -89,10 +87,6 @@ const handlers = {
     tracer.setNetwork(msg.config.features, msg.layers);
     boundary.setTraced(null);
     if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
-    if (restored) {
-      restored = false;
-      line.restored();
-    }
     const act = Array.isArray(msg.config.activation) ? msg.config.activation.join(", ") : msg.config.activation;
     $("network").setAttribute("aria-label", `Network diagram: inputs ${msg.config.features.join(", ")}; ${hidden.length ? `hidden layers of ${hidden.join(", ")} ${act} neurons` : "no hidden layer"}; ${msg.layers.at(-1)} ${msg.output_activation} output${msg.layers.at(-1) > 1 ? "s" : ""}`);
     // your own points: all of them are shown, test points ringed, so none seem to vanish
@@ -103,7 +97,8 @@ const handlers = {
     losses.add(msg);
     readout.progress(msg);
   },
-  frame({ blocks }) {
+  frame({ header, blocks }) {
+    resumer.frame(header, blocks);
     boundary.update(blocks);
     diagram.update(blocks);
     health.setBlocks(blocks, ready?.layers);
@@ -123,6 +118,8 @@ const handlers = {
     if (msg.state !== serverState) voice.say(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
+    // the button shows what the run does ("stopped": the server goes away, the run goes on)
+    if (msg.state === "running" || msg.state === "paused") transport.set(msg.state === "running", true);
     if (msg.state === "diverged") {
       transport.set(false);
       setAlert(`Training diverged at epoch ${msg.epoch}: the loss became too large to compute. Lower the learning rate (now ${accepted?.learning_rate}), then press Reset.`);
@@ -148,6 +145,7 @@ const handlers = {
     boundary.setTraced(msg.point);
   },
   error(msg) {
+    if (resumer.error(msg)) return;
     if (PARAM_FIELDS.includes(msg.field) && diagram.card && !diagram.card.el.hidden) {
       diagram.showEditError(`${msg.field === "value" ? "The value" : `“${msg.field}”`} ${msg.message}.`);
       return;
@@ -374,6 +372,7 @@ async function main() {
   linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
+  resumer.offerKept();
   // plotly.js loads after this module: draw what arrived meanwhile once it is there
   whenPlotly(() => { boundary.draw(); if (boundary.lastBlocks) boundary.render(boundary.lastBlocks); losses.draw(); health.draw(); });
 }

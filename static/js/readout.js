@@ -15,7 +15,7 @@ export class Readout {
 
   // A new run: its "ready" event.
   reset(msg) {
-    $("epoch").textContent = "0";
+    $("epoch").textContent = String(msg.epoch || 0);  // a resumed run goes on from its epoch
     $("train-loss").textContent = $("test-loss").textContent = $("accuracy").textContent = "–";
     const regression = msg.problem === "regression";
     const multi = msg.n_classes > 2;

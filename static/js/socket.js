@@ -62,13 +62,28 @@ export class TrainSocket {
       const wait = ev.code === 1013 ? 10000 : Math.min(10000, 500 * 2 ** this.retry++);
       if (ev.code !== 1013) this.dropped = true;
       this.handlers.close?.(ev, wait);
-      setTimeout(() => this.connect(), wait);
+      this.timer = setTimeout(() => this.connect(), wait);
     };
+  }
+
+  // Try to reconnect now rather than at the next try.
+  retryNow() {
+    if (this.ws.readyState !== WebSocket.CLOSED) return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  // Messages waiting for the socket to open (sent once, in order, right after "open").
+  get waiting() {
+    return this.queue.length;
   }
 
   send(msg) {
     const text = JSON.stringify(msg);
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
-    else this.queue.push(text);
+    else {
+      this.queue.push(text);
+      this.handlers.queued?.();
+    }
   }
 }

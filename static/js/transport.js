@@ -22,10 +22,27 @@ export class Transport {
     });
   }
 
-  set(on) {
-    if (on !== this.running) this.voice.say(on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
+  // `on`: whether the run is to play; `quiet`: the status that said so was announced already
+  set(on, quiet = false) {
+    if (on !== this.running && !quiet) this.voice.say(this.offline
+      ? `When the connection is back, the run will ${on ? "play" : "stay paused"}.`
+      : on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
     this.running = on;
-    this.play.setAttribute("aria-label", on ? "Pause" : "Play");
-    this.play.classList.toggle("running", on);
+    this.show();
+  }
+
+  // While the socket is down nothing trains: the button shows a stopped run, and a click
+  // says what the run will do once the connection is back.
+  setOffline(offline) {
+    this.offline = offline;
+    this.show();
+  }
+
+  show() {
+    const playing = this.running && !this.offline;
+    const label = this.offline ? (this.running ? "Stay paused when back" : "Play when back") : playing ? "Pause" : "Play";
+    this.play.setAttribute("aria-label", label);
+    this.play.classList.toggle("running", playing);
+    this.play.classList.toggle("offline", Boolean(this.offline));
   }
 }

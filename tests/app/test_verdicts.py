@@ -35,3 +35,9 @@ def test_the_sentences_carry_the_figures() -> None:
     assert verdict(both) == "saturation: 3 of 8 sigmoid/tanh units sit flat at an asymptote"
     assert "by 50%" in verdict(Finding("steps_too_large", FIGURES["steps_too_large"]))
     assert "by 1.0e-07" in verdict(Finding("steps_too_small", FIGURES["steps_too_small"]))
+
+
+def test_a_first_layer_that_gets_no_gradient_at_all_is_said_in_words() -> None:
+    """A saturated network (huge weights, an edit or a resumed run) can underflow layer 1's
+    gradient to exactly 0, which has no power of ten."""
+    assert "layer 1 gets none of the output" in verdict(Finding("vanishing", {"share": 0.0}))
