@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     #: Worker processes (0: the CPU quota, else the cores this process may use).
     workers: Annotated[int, Field(ge=0, le=256)] = 0
+    #: Seconds a worker process's event loop may go without writing its heartbeat before
+    #: the supervisor kills it and starts another (a hung or stopped worker serves nobody).
+    worker_timeout: Annotated[float, Field(gt=0)] = 20.0
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
     #: The whole server's, across its worker processes.  Unset: what the machine holds,
     #: :data:`LEARNERS_PER_CORE` for each worker process.
