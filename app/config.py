@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     #: bits (15 holds the previous frame, so what did not change costs almost nothing).
     ws_deflate_level: Annotated[int, Field(ge=0, le=9)] = 1
     ws_deflate_window_bits: Annotated[int, Field(ge=9, le=15)] = 15
+    #: Seconds a WebSocket's output may wait unread (its buffers full) before the connection
+    #: is closed and its session's place freed (app/serving/protocols.py).
+    unread_seconds: Annotated[float, Field(gt=0)] = 20.0
+    #: Seconds a client has to send a request's headers before its connection is cut.
+    header_seconds: Annotated[float, Field(gt=0)] = 10.0
 
     @model_validator(mode="before")
     @classmethod

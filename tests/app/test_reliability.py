@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 import websockets
+
+from tests.app.wsutil import RawClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"dataset": "circle", "hidden_layers": [4, 2], "n_samples": 200}
@@ -170,6 +173,7 @@ def test_32_sessions_and_predictions_all_progress_and_one_more_is_busy(server: S
     async def one_too_many() -> dict[str, Any]:
         await asyncio.sleep(1.0)
         async with websockets.connect(server.ws + "/ws/train") as ws:
+            await ws.send(json.dumps({"type": "start", "config": SMALL}))
             return json.loads(await ws.recv())
 
     async def main() -> tuple[list[int], list[float], dict[str, Any]]:
@@ -254,3 +258,122 @@ def test_hostile_model_files_and_names(server: Server) -> None:
     assert asyncio.run(save("mnist-mlp"))["type"] == "error"  # the shipped model is not replaced
     assert asyncio.run(save("mine"))["type"] == "saved"
     assert (models / "mine.npz").exists()
+
+
+def wait_for(condition: Any, seconds: float, step: float = 0.1) -> Any:
+    """Poll ``condition()`` until it is truthy (its value) or ``seconds`` have passed (None)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(step)
+    return None
+
+
+def test_sessions_that_never_read_are_closed_and_a_new_learner_gets_in(tmp_path: Path) -> None:
+    """Clients that send start and then never read (a small receive buffer, nothing read)
+    fill the server's buffers for them: once a connection's output has waited unread for
+    BACKPROP_UNREAD_SECONDS it is closed, its place freed, and a new learner trains."""
+    unread = 2.0
+    s = start_server(tmp_path, BACKPROP_MAX_SESSIONS="4", BACKPROP_UNREAD_SECONDS=str(unread))
+    start = {"type": "start", "config": {**SMALL, "grid": 100}}
+    stalled = [RawClient(s.url, rcvbuf=4096) for _ in range(4)]
+    try:
+        for client in stalled:
+            client.send_text(json.dumps(start, separators=(",", ":")))
+        assert wait_for(lambda: s.get("/api/stats")["sessions"] == 4, 10)
+
+        async def learner() -> tuple[str, float]:
+            began = time.monotonic()
+            while time.monotonic() - began < 60:
+                async with websockets.connect(s.ws + "/ws/train") as ws:
+                    await ws.send(json.dumps({"type": "start", "config": SMALL}))
+                    first = json.loads(await ws.recv())
+                    if first["type"] == "ready":
+                        return "ready", time.monotonic() - began
+                    assert first["state"] == "busy"
+                await asyncio.sleep(0.25)
+            return "busy", time.monotonic() - began
+
+        # at first the four hold every place; within the bound (plus the time the kernel's
+        # buffers take to fill) they are closed
+        verdict, waited = asyncio.run(learner())
+        assert verdict == "ready", f"still busy after {waited:.0f} s"
+        assert waited < unread + 15
+        assert wait_for(lambda: s.get("/api/stats")["sessions"] == 0, 10) is not None
+        assert "read nothing for" in (tmp_path / "server.log").read_text()
+        print(f"never-reading sessions: a new learner got in after {waited:.1f} s")
+    finally:
+        for client in stalled:
+            client.close()
+        s.proc.terminate()
+        s.proc.wait(10)
+
+
+def test_sockets_that_never_start_hold_no_place(tmp_path: Path) -> None:
+    """WebSockets that open and say nothing (a digits page before Train, idle scripts) do
+    not count against the capacity: with two places and six idle sockets, learners train."""
+    s = start_server(tmp_path, BACKPROP_MAX_SESSIONS="2")
+
+    async def main() -> list[str]:
+        idle = [await websockets.connect(s.ws + "/ws/mnist") for _ in range(6)]
+        firsts = []
+        for _ in range(2):
+            ws = await websockets.connect(s.ws + "/ws/train")
+            await ws.send(json.dumps({"type": "start", "config": SMALL}))
+            firsts.append(json.loads(await ws.recv())["type"])
+            idle.append(ws)
+        one_more = await websockets.connect(s.ws + "/ws/train")  # the places are taken now
+        await one_more.send(json.dumps({"type": "start", "config": SMALL}))
+        firsts.append(json.loads(await one_more.recv())["state"])
+        for ws in [*idle, one_more]:
+            await ws.close()
+        return firsts
+
+    try:
+        assert asyncio.run(main()) == ["ready", "ready", "busy"]
+    finally:
+        s.proc.terminate()
+        s.proc.wait(10)
+
+
+def test_a_client_dribbling_its_headers_is_cut_and_others_are_served(tmp_path: Path) -> None:
+    """Slowloris: a request's headers sent a byte at a time, and a connection that sends
+    nothing, are cut after BACKPROP_HEADER_SECONDS; meanwhile other requests are answered."""
+    bound = 2.0
+    s = start_server(tmp_path, BACKPROP_HEADER_SECONDS=str(bound))
+    port = int(s.url.rsplit(":", 1)[1])
+    dribbler = socket.create_connection(("127.0.0.1", port), timeout=30)
+    silent = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
+    try:
+        began = time.monotonic()
+        cut_after = None
+        latencies = []
+        for byte in head:
+            try:
+                dribbler.send(bytes([byte]))
+            except OSError:  # reset by the server
+                cut_after = time.monotonic() - began
+                break
+            t = time.perf_counter()
+            assert s.get("/healthz")["status"] == "ok"
+            latencies.append(time.perf_counter() - t)
+            time.sleep(0.05)
+            if time.monotonic() - began > bound + 10:
+                break
+        if cut_after is None:  # the reset shows on the next read
+            dribbler.settimeout(max(0.1, bound + 5 - (time.monotonic() - began)))
+            with contextlib.suppress(OSError):
+                assert dribbler.recv(1) == b""
+            cut_after = time.monotonic() - began
+        assert bound - 0.5 <= cut_after < bound + 3, cut_after
+        silent.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):
+            assert silent.recv(1) == b""  # cut too, with no byte answered
+        assert max(latencies) < 1.0  # the others never waited on the slow one
+    finally:
+        dribbler.close()
+        silent.close()
+        s.proc.terminate()
+        s.proc.wait(10)

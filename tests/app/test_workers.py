@@ -107,8 +107,10 @@ def test_connections_that_are_not_sessions_stop_counting_once_settled(two: Serve
                 pass
         for _ in range(5):  # plain HTTP requests, each on its own connection
             assert two.get("/healthz")
-        with pytest.raises(websockets.InvalidStatus):  # a refused origin
-            await websockets.connect(two.ws + "/ws/train", origin="http://evil.example")
+        refused = await websockets.connect(two.ws + "/ws/train", origin="http://evil.example")
+        with pytest.raises(websockets.ConnectionClosed) as closed:  # a refused origin
+            await refused.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
         await asyncio.sleep(1.5)  # the workers' sweep notices the closed probes
         first = await join(two, CONFIG, query="?try=3")  # old pages' ?try=N is ignored
         assert first[1]["type"] == "ready"
@@ -154,6 +156,7 @@ def test_capacity_is_the_whole_servers(two: Server) -> None:
     async def main() -> dict[str, Any]:
         opened = [await join(two, CONFIG) for _ in range(12)]
         ws = await websockets.connect(two.ws + "/ws/train")
+        await ws.send(json.dumps({"type": "start", "config": CONFIG}))
         busy = json.loads(await ws.recv())
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
