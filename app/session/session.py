@@ -127,17 +127,20 @@ class Session(Generic[R]):
     async def listen(self, receive: Receive, queue: MemoryObjectSendStream[Item]) -> None:
         limit = self.settings.max_message_bytes
         async with queue:
-            while True:
-                text = await receive()
-                if text is None:
-                    return
-                if len(text) > limit:
-                    await queue.send(BadRequest("message", f"is larger than {limit} bytes"))
-                    continue
-                try:
-                    await queue.send(self.parse(text))
-                except BadRequest as exc:
-                    await queue.send(exc)
+            try:
+                while True:
+                    text = await receive()
+                    if text is None:
+                        return
+                    if len(text) > limit:
+                        await queue.send(BadRequest("message", f"is larger than {limit} bytes"))
+                        continue
+                    try:
+                        await queue.send(self.parse(text))
+                    except BadRequest as exc:
+                        await queue.send(exc)
+            except anyio.BrokenResourceError:
+                return  # the trainer ended first (its socket broke): the session is ending
 
     def _running(self) -> bool:
         return self.run is not None and self.run.state == "running"

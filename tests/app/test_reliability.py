@@ -377,3 +377,42 @@ def test_a_client_dribbling_its_headers_is_cut_and_others_are_served(tmp_path: P
         silent.close()
         s.proc.terminate()
         s.proc.wait(10)
+
+
+async def flood_then_vanish(url: str, path: str, config: dict[str, Any], rng: Any) -> None:
+    """Start, send a burst of changes, and vanish while they are still queued."""
+    ws = await websockets.connect(url + path)
+    await ws.send(json.dumps({"type": "start", "config": config}))
+    await asyncio.sleep(rng.random() * 0.3)
+    for k in range(int(rng.integers(1, 80))):
+        await ws.send(json.dumps({"type": "set", "learning_rate": 0.01 + k * 1e-4}))
+    await asyncio.sleep(rng.random() * 0.02)
+    ws.transport.abort()
+    await ws.close()  # the client's side of it only: the connection is gone
+
+
+def test_clients_that_vanish_with_messages_queued_leave_no_traceback(tmp_path: Path) -> None:
+    """A client gone while its messages wait in the session's queue: whichever of the
+    session's tasks notices first, the log gets one quiet line, never a traceback."""
+    server = start_server(tmp_path, BACKPROP_MAX_SESSIONS="400")
+    rng = np.random.default_rng(7)
+    mnist = {"hidden_layers": [8], "epochs": 3, "batch_size": 500}
+    playground = {**SMALL, "grid": 30}
+
+    kinds = [("/ws/train", playground), ("/ws/mnist", mnist)]
+
+    async def storm() -> None:
+        for _ in range(12):
+            await asyncio.gather(
+                *(flood_then_vanish(server.ws, *kinds[i % 2], rng) for i in range(24))
+            )
+
+    try:
+        asyncio.run(storm())
+        assert wait_for(lambda: server.get("/api/stats")["sessions"] == 0, 15) is not None
+    finally:
+        server.proc.terminate()
+        server.proc.wait(10)
+    log = (server.data / "server.log").read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log
+    assert log.count("session ended") == 12 * 24

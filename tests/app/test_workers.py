@@ -525,3 +525,34 @@ def test_a_kill_storm_leaves_the_server_answering(tmp_path: Path) -> None:
     finally:
         storming.clear()
         stop(server)
+
+
+def rss_mb(pid: int) -> float:
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def test_stats_show_each_workers_memory_as_it_is_now(two: Server) -> None:
+    """/api/stats reads each worker's row: the row's memory is refreshed by the heartbeat,
+    not only when a session opens or closes, so memory a run takes afterwards shows."""
+
+    def reported() -> dict[int, float]:
+        return {w["pid"]: w["rss_mb"] for w in two.get("/api/stats")["workers"]}
+
+    async def main() -> tuple[float, float, float]:
+        ws = await websockets.connect(two.ws + "/ws/mnist")
+        config = {"hidden_layers": [256], "epochs": 100, "batch_size": 100}
+        await ws.send(json.dumps({"type": "start", "config": config}))
+        await until(ws, "ready")
+        pid = next(w["pid"] for w in two.get("/api/stats")["workers"] if w["sessions"])
+        await until(ws, "progress")
+        await asyncio.sleep(1.5)  # three heartbeats
+        real = rss_mb(pid)
+        shown = reported()[pid]
+        await ws.close()
+        return before[pid], shown, real
+
+    before = reported()
+    was, shown, real = asyncio.run(main())
+    assert real - was > 20  # the run's data and arrays came after the session opened
+    assert abs(shown - real) < 0.1 * real, (was, shown, real)
