@@ -270,39 +270,67 @@ def wait_for(condition: Any, seconds: float, step: float = 0.1) -> Any:
     return None
 
 
+#: Clients that start and never read (the long run: STALLED=64 with the default bound,
+#: `make stalled-long`), and the bound the short run sets.
+STALLED = int(os.environ.get("STALLED", "4"))
+STALLED_UNREAD = os.environ.get("STALLED_UNREAD", "2")
+
+
+def send_queues(port: int) -> int:
+    """Bytes waiting in the kernel's send queues of the server's connections on ``port``."""
+    out = subprocess.run(
+        ["ss", "-tnH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return sum(int(line.split()[1]) for line in out.splitlines() if line.split())
+
+
 def test_sessions_that_never_read_are_closed_and_a_new_learner_gets_in(tmp_path: Path) -> None:
     """Clients that send start and then never read (a small receive buffer, nothing read)
     fill the server's buffers for them: once a connection's output has waited unread for
     BACKPROP_UNREAD_SECONDS it is closed, its place freed, and a new learner trains."""
-    unread = 2.0
-    s = start_server(tmp_path, BACKPROP_MAX_SESSIONS="4", BACKPROP_UNREAD_SECONDS=str(unread))
+    unread = float(STALLED_UNREAD)
+    s = start_server(
+        tmp_path, BACKPROP_MAX_SESSIONS=str(STALLED), BACKPROP_UNREAD_SECONDS=STALLED_UNREAD
+    )
+    port = int(s.url.rsplit(":", 1)[1])
     start = {"type": "start", "config": {**SMALL, "grid": 100}}
-    stalled = [RawClient(s.url, rcvbuf=4096) for _ in range(4)]
+    stalled = [RawClient(s.url, rcvbuf=4096) for _ in range(STALLED)]
     try:
         for client in stalled:
             client.send_text(json.dumps(start, separators=(",", ":")))
-        assert wait_for(lambda: s.get("/api/stats")["sessions"] == 4, 10)
+        assert wait_for(lambda: s.get("/api/stats")["sessions"] == STALLED, 30)
+        queued = [0]
 
-        async def learner() -> tuple[str, float]:
+        async def learner() -> list[str]:
+            verdicts: list[str] = []
             began = time.monotonic()
-            while time.monotonic() - began < 60:
+            while time.monotonic() - began < unread + 60:
+                queued.append(send_queues(port))
                 async with websockets.connect(s.ws + "/ws/train") as ws:
                     await ws.send(json.dumps({"type": "start", "config": SMALL}))
                     first = json.loads(await ws.recv())
+                    verdicts.append(first["type"] if first["type"] == "ready" else first["state"])
                     if first["type"] == "ready":
-                        return "ready", time.monotonic() - began
-                    assert first["state"] == "busy"
+                        break
                 await asyncio.sleep(0.25)
-            return "busy", time.monotonic() - began
+            return verdicts
 
-        # at first the four hold every place; within the bound (plus the time the kernel's
-        # buffers take to fill) they are closed
-        verdict, waited = asyncio.run(learner())
-        assert verdict == "ready", f"still busy after {waited:.0f} s"
-        assert waited < unread + 15
+        began = time.monotonic()
+        verdicts = asyncio.run(learner())
+        waited = time.monotonic() - began
+        # at first the stalled clients hold every place; within the bound (plus the moment
+        # the kernel's capped buffers take to fill) they are closed and one gets in
+        assert verdicts[0] == "busy" and verdicts[-1] == "ready", verdicts
+        assert waited < unread + 15, waited
         assert wait_for(lambda: s.get("/api/stats")["sessions"] == 0, 10) is not None
         assert "read nothing for" in (tmp_path / "server.log").read_text()
-        print(f"never-reading sessions: a new learner got in after {waited:.1f} s")
+        print(
+            f"{STALLED} never-reading sessions, bound {unread:g} s: a new learner got in after "
+            f"{waited:.1f} s; at most {max(queued) / 1e6:.1f} MB in the send queues"
+        )
     finally:
         for client in stalled:
             client.close()
@@ -416,3 +444,97 @@ def test_clients_that_vanish_with_messages_queued_leave_no_traceback(tmp_path: P
     log = (server.data / "server.log").read_text()
     assert "Traceback" not in log and "Exception in ASGI application" not in log
     assert log.count("session ended") == 12 * 24
+
+
+#: Seconds of the soak (the long run: SOAK_SECONDS=300, `make soak-long`).
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "20"))
+
+
+def process_figures(pids: list[int]) -> dict[int, tuple[float, int]]:
+    """Each process's resident memory (MB) and open file descriptors, from /proc."""
+    out = {}
+    for pid in pids:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        out[pid] = (pages * os.sysconf("SC_PAGE_SIZE") / 1e6, len(os.listdir(f"/proc/{pid}/fd")))
+    return out
+
+
+async def soak_wave(server: Server, rng: Any, digit_runs: int = 1) -> int:
+    """One class coming and going at once: learners who train a moment and leave (some
+    without a goodbye), a digits run, idle sockets, plain requests.  Sessions opened."""
+
+    async def learner(i: int) -> int:
+        async with websockets.connect(server.ws + "/ws/train") as ws:
+            config = {**SMALL, "grid": 50, "seed": int(rng.integers(1000))}
+            await ws.send(json.dumps({"type": "start", "config": config}))
+            await until(ws, "ready")
+            await until(ws, "progress")
+            await asyncio.sleep(rng.random())
+            if i % 2:
+                ws.transport.abort()
+        return 1
+
+    async def digits() -> int:
+        async with websockets.connect(server.ws + "/ws/mnist") as ws:
+            config = {"hidden_layers": [16], "epochs": 1, "batch_size": 500}
+            await ws.send(json.dumps({"type": "start", "config": config}))
+            await until(ws, "status", "done")
+        return 1
+
+    async def idle() -> int:
+        async with websockets.connect(server.ws + "/ws/mnist"):
+            await asyncio.sleep(1.0)
+        return 0
+
+    async def requests() -> int:
+        for path in ("/healthz", "/api/stats", "/api/options"):
+            await asyncio.to_thread(server.get, path)
+        await asyncio.to_thread(lambda: urllib.request.urlopen(server.url + "/").read())
+        return 0
+
+    waves = [learner(i) for i in range(10)] + [digits() for _ in range(digit_runs)]
+    waves += [idle(), idle(), requests()]
+    return sum(await asyncio.gather(*waves))
+
+
+def test_a_soak_keeps_memory_and_descriptors_bounded(tmp_path: Path) -> None:
+    """Waves of learners for SOAK_SECONDS on two workers: after the last one left, every
+    worker's descriptors are back where they were and its memory has grown by little."""
+    from tests.app.test_workers import worker_pids, workers_server
+
+    server = workers_server(tmp_path, BACKPROP_MAX_SESSIONS="64")
+    rng = np.random.default_rng(3)
+    try:
+        pids = worker_pids(server)
+        assert len(pids) == 2
+
+        def quiet() -> bool:
+            return server.get("/api/stats")["sessions"] == 0
+
+        for _ in range(2):  # warm up: imports, the MNIST data on both, a class-sized stack
+            asyncio.run(soak_wave(server, rng, digit_runs=4))
+        assert wait_for(quiet, 15)
+        time.sleep(1.0)
+        before = process_figures([server.proc.pid, *pids])
+        began, sessions, waves, peak = time.monotonic(), 0, 0, 0.0
+        while time.monotonic() - began < SOAK_SECONDS:
+            sessions += asyncio.run(soak_wave(server, rng))
+            waves += 1
+            peak = max(peak, *(rss for rss, _ in process_figures(pids).values()))
+        assert wait_for(quiet, 15)
+        time.sleep(1.0)
+        after = process_figures([server.proc.pid, *pids])
+        assert worker_pids(server) == pids  # nobody was replaced on the way
+    finally:
+        server.proc.terminate()
+        server.proc.wait(15)
+    growth = {pid: after[pid][0] - before[pid][0] for pid in before}
+    fds = {pid: (before[pid][1], after[pid][1]) for pid in before}
+    print(
+        f"soak: {SOAK_SECONDS:.0f} s, {waves} waves, {sessions} sessions; memory growth (MB) "
+        + ", ".join(f"{g:+.1f}" for g in growth.values())
+        + f", peak worker {peak:.0f} MB; descriptors "
+        + ", ".join(f"{a}->{b}" for a, b in fds.values())
+    )
+    assert all(b <= a + 2 for a, b in fds.values()), fds
+    assert all(g < 40 for g in growth.values()), growth

@@ -475,8 +475,8 @@ def test_a_kill_storm_leaves_the_server_answering(tmp_path: Path) -> None:
 
     async def requests() -> None:
         while storming.is_set():
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(server.get, "/healthz")
+            with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
+                await asyncio.to_thread(server.get, "/healthz")  # cut by a kill, at times
                 counts["requests"] += 1
             await asyncio.sleep(0.05)
 
@@ -485,14 +485,14 @@ def test_a_kill_storm_leaves_the_server_answering(tmp_path: Path) -> None:
 
     churn = threading.Thread(target=lambda: asyncio.run(storm()), daemon=True)
     churn.start()
-    kills = 0
+    killed: list[int] = []
     try:
         started = time.monotonic()
-        while kills < STORM_KILLS:
+        while len(killed) < STORM_KILLS:
             time.sleep(STORM_EVERY)
             if pids := worker_pids(server):
-                os.kill(pids[kills % len(pids)], signal.SIGKILL)
-                kills += 1
+                killed.append(pids[len(killed) % len(pids)])
+                os.kill(killed[-1], signal.SIGKILL)
             assert time.monotonic() - started < STORM_KILLS * STORM_EVERY + 120
         last_kill = time.monotonic()
         storming.clear()
@@ -501,8 +501,9 @@ def test_a_kill_storm_leaves_the_server_answering(tmp_path: Path) -> None:
         healthy = None
         while time.monotonic() - last_kill < 60:
             with contextlib.suppress(OSError):
-                if len(server.get("/api/stats")["workers"]) == 2 and server.get("/healthz"):
-                    healthy = time.monotonic() - last_kill
+                pids = [w["pid"] for w in server.get("/api/stats")["workers"]]
+                if len(pids) == 2 and not set(pids) & set(killed) and server.get("/healthz"):
+                    healthy = time.monotonic() - last_kill  # two fresh workers serve
                     break
             time.sleep(0.1)
         assert healthy is not None, "the server did not come back after the storm"
@@ -517,11 +518,11 @@ def test_a_kill_storm_leaves_the_server_answering(tmp_path: Path) -> None:
         firsts, spread = asyncio.run(after())
         assert firsts == ["ready"] * 6 and spread == [3, 3]
         print(
-            f"kill storm: {kills} kills, {counts['ready']} sessions opened and "
+            f"kill storm: {len(killed)} kills, {counts['ready']} sessions opened and "
             f"{counts['failed']} cut or refused during it, {counts['requests']} requests; "
             f"both workers serving {healthy:.1f} s after the last kill"
         )
-        assert counts["ready"] > kills  # learners kept getting in during the storm
+        assert counts["ready"] > len(killed)  # learners kept getting in during the storm
     finally:
         storming.clear()
         stop(server)
