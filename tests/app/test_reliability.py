@@ -459,6 +459,14 @@ def process_figures(pids: list[int]) -> dict[int, tuple[float, int]]:
     return out
 
 
+async def digits_run(server: Server) -> int:
+    async with websockets.connect(server.ws + "/ws/mnist") as ws:
+        config = {"hidden_layers": [16], "epochs": 1, "batch_size": 500}
+        await ws.send(json.dumps({"type": "start", "config": config}))
+        await until(ws, "status", "done")
+    return 1
+
+
 async def soak_wave(server: Server, rng: Any, digit_runs: int = 1) -> int:
     """One class coming and going at once: learners who train a moment and leave (some
     without a goodbye), a digits run, idle sockets, plain requests.  Sessions opened."""
@@ -475,11 +483,7 @@ async def soak_wave(server: Server, rng: Any, digit_runs: int = 1) -> int:
         return 1
 
     async def digits() -> int:
-        async with websockets.connect(server.ws + "/ws/mnist") as ws:
-            config = {"hidden_layers": [16], "epochs": 1, "batch_size": 500}
-            await ws.send(json.dumps({"type": "start", "config": config}))
-            await until(ws, "status", "done")
-        return 1
+        return await digits_run(server)
 
     async def idle() -> int:
         async with websockets.connect(server.ws + "/ws/mnist"):
@@ -511,8 +515,12 @@ def test_a_soak_keeps_memory_and_descriptors_bounded(tmp_path: Path) -> None:
         def quiet() -> bool:
             return server.get("/api/stats")["sessions"] == 0
 
-        for _ in range(2):  # warm up: imports, the MNIST data on both, a class-sized stack
-            asyncio.run(soak_wave(server, rng, digit_runs=4))
+        async def digits_on_both() -> None:  # two at once split one per worker
+            await asyncio.gather(*(digits_run(server) for _ in range(2)))
+
+        for _ in range(2):  # warm up: imports, a class-sized stack, the MNIST data on both
+            asyncio.run(soak_wave(server, rng))
+            asyncio.run(digits_on_both())
         assert wait_for(quiet, 15)
         time.sleep(1.0)
         before = process_figures([server.proc.pid, *pids])

@@ -414,6 +414,11 @@ def test_a_stopped_worker_is_killed_and_replaced_within_its_timeout(tmp_path: Pa
                 break
             time.sleep(0.1)
         assert len(pids) == 2 and victim not in pids
+        replaced_after = time.monotonic() - stopped
+        print(
+            f"stopped worker: killed {killed_after:.1f} s after SIGSTOP (timeout {timeout:g} s), "
+            f"its successor serving after {replaced_after:.1f} s"
+        )
 
         async def main() -> list[str]:
             opened = await asyncio.gather(*(join(server, CONFIG) for _ in range(4)))
