@@ -328,7 +328,7 @@ def test_the_least_busy_worker_counts_what_is_in_flight_and_ties_go_round_robin(
     assert table.loads(handed) == {0: 4, 1: 5}
     assert least_busy(table.loads(handed), last=0, workers=3) == 0
     assert least_busy({}, last=0, workers=3) is None
-    if table.lock is not None and hasattr(table.lock, "remove"):
+    if table.lock is not None:
         table.lock.remove()
 
 
@@ -386,7 +386,7 @@ def test_a_worker_killed_inside_the_table_lock_does_not_stop_the_others(tmp_path
     finally:
         if holder.is_alive():
             holder.kill()
-        if table.lock is not None and hasattr(table.lock, "remove"):
+        if table.lock is not None:
             table.lock.remove()
 
 
