@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     #: small networks are bound by Python, and threads fighting over the GIL cut the total
     #: throughput and slow predictions (bench/bench_concurrency.py measures both).
     train_threads: Annotated[int, Field(ge=1, le=64)] = 1
+    #: Threads that may classify drawings at the same moment: their own, never the
+    #: training limiter's nor the shared pool's, so a prediction never waits behind training.
+    predict_threads: Annotated[int, Field(ge=1, le=64)] = 2
     #: sys.setswitchinterval while serving, in seconds.
     switch_interval: Annotated[float, Field(gt=0, le=1)] = 0.001
     #: Extra origins allowed to open WebSockets (comma separated), e.g. behind a proxy.
@@ -109,6 +112,13 @@ class Settings(BaseSettings):
     unread_seconds: Annotated[float, Field(gt=0)] = 20.0
     #: Seconds a client has to send a request's headers before its connection is cut.
     header_seconds: Annotated[float, Field(gt=0)] = 10.0
+    #: Saved models (the digits page's "Save model"): how many, and how many bytes, one
+    #: browser may keep, and the whole server.  The largest model the page trains is
+    #: about 15 MB on disk.
+    owner_models: Annotated[int, Field(ge=1)] = 10
+    owner_model_bytes: Annotated[int, Field(ge=1)] = 60_000_000
+    server_models: Annotated[int, Field(ge=1)] = 500
+    server_model_bytes: Annotated[int, Field(ge=1)] = 2_000_000_000
 
     @model_validator(mode="before")
     @classmethod

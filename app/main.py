@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__, pages
 from app.config import Settings, load_settings, resource
 from app.digits import routes as digits
+from app.digits.quota import Quota
 from app.digits.store import DEFAULT_MODEL, ModelStore
 from app.playground import routes as playground
 from app.serving import stats
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.backprop = AppState(
         settings=settings,
         limiter=anyio.CapacityLimiter(settings.train_threads),
-        models=ModelStore(settings.data_dir),
+        models=ModelStore(settings.data_dir, quota=Quota.of(settings)),
+        predict_limiter=anyio.CapacityLimiter(settings.predict_threads),
         engine=Engine(settings),
     )
     for feature in (pages, playground, digits, stats):

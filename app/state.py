@@ -38,6 +38,9 @@ class AppState:
     memory_kb: int = 0
     #: Sessions in this process whose run is training right now (they share its cores).
     training: int = 0
+    #: The threads that classify drawings (``settings.predict_threads``), none of them
+    #: shared with training.
+    predict_limiter: anyio.CapacityLimiter | None = None
     #: Trains every playground session of this process in stacks.
     engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

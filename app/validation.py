@@ -51,11 +51,18 @@ LIMITS: dict[str, tuple[float, float]] = {
     # a training run on the digits page, in epochs
     "epochs": (1, 100),
 }
+#: The digits page's ranges: the playground's, with MNIST-sized networks and batches (and
+#: the most a saved model file may claim).
+MNIST_LIMITS = {**LIMITS, "hidden_layers": (0, 4), "neurons": (1, 1024), "batch_size": (1, 60000)}
 
 #: A saved model's name (the digits page's "Save as"), and how a refusal says it.
 NAME_LENGTH = 40
 NAME_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_-]{{0,{NAME_LENGTH - 1}}}$"
 NAME_RULE = f"must be 1-{NAME_LENGTH} letters, digits, '-' or '_', starting with a letter or digit"
+#: The token a browser keeps (localStorage) and sends with a save or a delete: only the
+#: browser that saved a model may replace or delete it.  The server keeps its SHA-256.
+OWNER_PATTERN = r"^[A-Za-z0-9_-]{22,128}$"
+OWNER_RULE = "must be the browser's model token: 22-128 letters, digits, '-' or '_'"
 
 #: Every message type a client may send (docs/protocol.md).
 REQUEST_TYPES = (
@@ -110,7 +117,7 @@ def _range(limits: Mapping[str, tuple[float, float]], name: str) -> str:
 
 def _hints(limits: Mapping[str, tuple[float, float]]) -> dict[str, str]:
     """Messages for the fields whose rule is more than one range (those ``limits`` has)."""
-    hints = {"name": NAME_RULE}
+    hints = {"name": NAME_RULE, "owner": OWNER_RULE}
     if {"hidden_layers", "neurons"} <= limits.keys():
         layers, neurons = span("hidden_layers", limits), span("neurons", limits)
         hints["hidden_layers"] = f"must list {layers} hidden layers of {neurons} neurons each"

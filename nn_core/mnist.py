@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nn_core.model import write_atomic
+from nn_core.npz import write_atomic
 from nn_core.types import Array
 
 BUNDLED = Path(__file__).resolve().parent / "data" / "mnist_bundled.npz"

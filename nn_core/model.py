@@ -16,8 +16,7 @@ import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from nn_core.activations import HIDDEN_ACTIVATIONS, get_activation
 from nn_core.initializers import get_initializer
 from nn_core.layers import Dense
 from nn_core.losses import get_loss
+from nn_core.npz import MAX_ARRAY_BYTES, NpzError, NpzReader, write_atomic
 from nn_core.regularization import get_regularizer
 from nn_core.types import Array
 
@@ -330,53 +330,70 @@ class Network:
 
     @classmethod
     def load_with_metadata(
-        cls, path: str | os.PathLike[str] | io.BytesIO
+        cls,
+        path: str | os.PathLike[str] | io.BytesIO,
+        *,
+        check: Callable[[dict[str, Any]], None] | None = None,
+        max_array_bytes: int = MAX_ARRAY_BYTES,
     ) -> tuple[Network, dict[str, Any]]:
-        # Read the bytes first: np.load on a broken file would leak its handle.
-        source = path if isinstance(path, io.BytesIO) else io.BytesIO(Path(path).read_bytes())
+        """The network and metadata of a file written by :meth:`save`.
+
+        Nothing is allocated unchecked (:class:`~nn_core.npz.NpzReader`): ``check(config)``
+        may refuse the header's config (``ValueError``), and each array's declared shape and
+        dtype must match it before the network is built.  No array may exceed ``max_array_bytes``.
+        """
+        data = path.getvalue() if isinstance(path, io.BytesIO) else Path(path).read_bytes()
         try:
-            with np.load(source, allow_pickle=False) as data:
-                files = {k: data[k] for k in data.files}
-        except Exception as exc:  # zip/npy errors, pickled objects (allow_pickle=False)
+            with NpzReader(data, max_member_bytes=max_array_bytes) as npz:
+                header = _read_header(npz)
+                config = header["config"]
+                try:
+                    if check is not None:
+                        check(config)
+                    shapes = _layer_shapes(config)
+                except (TypeError, ValueError) as exc:
+                    raise ModelFileError(f"model config is invalid: {exc}") from exc
+                wrong = [n for n, shape in shapes.items() if npz.shape(n) != (shape, "f")]
+                if wrong:
+                    raise ModelFileError(f"model array {wrong[0]} is missing or wrongly shaped")
+                try:
+                    net = cls(**config)
+                except (TypeError, ValueError) as exc:
+                    raise ModelFileError(f"model config is invalid: {exc}") from exc
+                for i, layer in enumerate(net.layers):
+                    for name, target in ((f"w{i}", layer.w), (f"b{i}", layer.b)):
+                        arr = npz.array(name)
+                        if not np.all(np.isfinite(arr)):
+                            raise ModelFileError(f"model array {name} holds NaN or infinity")
+                        target[...] = arr
+        except NpzError as exc:
             raise ModelFileError(f"not a readable model file: {exc}") from exc
-        try:
-            header = json.loads(str(files.pop("header")))
-        except (KeyError, ValueError) as exc:
-            raise ModelFileError("not a Backprop Lab model: no header") from exc
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise ModelFileError("not a Backprop Lab model: wrong format marker")
-        if header.get("version") != FORMAT_VERSION:
-            raise ModelFileError(f"unsupported model version {header.get('version')!r}")
-        config = header.get("config")
-        if not isinstance(config, dict):
-            raise ModelFileError("model header has no config")
-        try:
-            net = cls(**config)
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"model config is invalid: {exc}") from exc
-        for i, layer in enumerate(net.layers):
-            for name, target in ((f"w{i}", layer.w), (f"b{i}", layer.b)):
-                arr = files.get(name)
-                if arr is None or arr.shape != target.shape or arr.dtype.kind != "f":
-                    raise ModelFileError(f"model array {name} is missing or has the wrong shape")
-                if not np.all(np.isfinite(arr)):
-                    raise ModelFileError(f"model array {name} holds NaN or infinity")
-                target[...] = arr
         meta = header.get("metadata")
         return net, meta if isinstance(meta, dict) else {}
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _read_header(npz: NpzReader) -> dict[str, Any]:
+    """The JSON header of a model file, checked for its format, version and config."""
+    text = npz.array("header") if "header" in npz.names else None  # unreadable: NpzError
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are meant to be shared read-only
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if text is None or text.dtype.kind != "U" or text.shape != ():
+            raise ValueError("not text")
+        header = json.loads(str(text))
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError("not a Backprop Lab model: no header") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError("not a Backprop Lab model: wrong format marker")
+    if header.get("version") != FORMAT_VERSION:
+        raise ModelFileError(f"unsupported model version {header.get('version')!r}")
+    if not isinstance(header.get("config"), dict):
+        raise ModelFileError("model header has no config")
+    return header
+
+
+def _layer_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Each array's shape for a config's ``sizes``, computed before anything is built."""
+    sizes = config.get("sizes")
+    if not isinstance(sizes, list) or len(sizes) < 2 or any(type(n) is not int for n in sizes):
+        raise ValueError("sizes must list two or more whole numbers")
+    pairs = enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    return {k: v for i, (a, b) in pairs for k, v in ((f"w{i}", (a, b)), (f"b{i}", (b,)))}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -99,6 +99,10 @@ class Trainer:
             self.last_update = np.zeros_like(network.flat_parameters)
             self._before = np.empty_like(network.flat_parameters)
         self._yb: dict[int, Array] = {}
+        #: The epoch a slice stopped in (resumed by the next slice or step), and how many
+        #: of its batches are done.
+        self._open: Generator[None, None, EpochReport] | None = None
+        self._done = self._of = 0
 
     # -------------------------------------------------------------- control
     def pause(self) -> None:
@@ -110,7 +114,9 @@ class Trainer:
             self.state = "running"
 
     def stop(self) -> None:
+        """End the run for good: its open epoch, if any, is dropped."""
         self.state = "stopped"
+        self._open = None
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the rate from the next step on (the schedule then scales this one)."""
@@ -147,15 +153,33 @@ class Trainer:
             yield self._xb[m], self._yb[m]
 
     def step(self) -> EpochReport:
-        """Run one epoch whatever the state; return its report.
+        """Run one epoch whatever the state (the rest of the epoch :meth:`train_slice`
+        left open, if it did); return its report.
 
         Overflow is expected when a run diverges and is reported through the loss, so
         NumPy's floating-point warnings are silenced here.
         """
+        epoch, self._open = self._open or self._epoch(sliced=False), None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._epoch()
+            while True:
+                try:
+                    next(epoch)
+                except StopIteration as end:
+                    report: EpochReport = end.value
+                    return report
 
-    def _epoch(self) -> EpochReport:
+    @property
+    def epoch_progress(self) -> tuple[int, int]:
+        """``(batches done, batches)`` of the epoch a slice left open; ``(0, batches)``
+        between epochs."""
+        if self._open is not None:  # its own count: a batch size set since counts later
+            return self._done, self._of
+        n = self.x_train.shape[0]
+        return 0, -(-n // (min(self.batch_size, n) if self.batch_size else n))
+
+    def _epoch(self, sliced: bool = True) -> Generator[None, None, EpochReport]:
+        """One epoch, pausing after every batch (and before the evaluation) when
+        ``sliced``: the generator's ``return`` value is the epoch's report."""
         net, opt = self.network, self.optimizer
         total = self.max_epochs or 0
         opt.learning_rate = SCHEDULES[self.schedule](self.base_learning_rate, self.epoch, total)
@@ -165,6 +189,7 @@ class Trainer:
         exact = self.exact_train_loss
         loss_sum = 0.0
         last_batch = (n - 1) // bs
+        self._done, self._of = 0, last_batch + 1
         for k, (xb, yb) in enumerate(self._batches(bs)):
             if self.augment is not None:
                 xb = self.augment(xb, self.rng)
@@ -177,6 +202,9 @@ class Trainer:
             if self._before is not None and k == last_batch:
                 np.copyto(self._before, net.flat_parameters)
             opt.step(params, grads)
+            if sliced:
+                self._done = k + 1
+                yield
         if self.last_update is not None and self._before is not None:
             np.subtract(net.flat_parameters, self._before, out=self.last_update)
         self.epoch += 1
@@ -231,6 +259,38 @@ class Trainer:
                 break
             if max_epochs is not None and len(reports) >= max_epochs:
                 break
+        return reports
+
+    def train_slice(
+        self, budget_s: float = 0.05, max_epochs: int | None = None
+    ) -> list[EpochReport]:
+        """Train batch by batch until ``budget_s`` seconds have passed (at least one batch),
+        ``max_epochs`` epochs have ended or the state leaves ``running``, stopping inside
+        an epoch if need be; return the reports of the epochs that ended.
+
+        The next slice (or :meth:`step`) goes on exactly where this one stopped: the same
+        batches in the same order, so slices add up to the same numbers, bit for bit, as
+        whole epochs.  The time box holds whatever one epoch costs (an epoch of a wide
+        network at batch size 1 can take minutes), give or take one batch or one epoch's
+        evaluation: a caller regains control every ``budget_s`` seconds or so.
+        """
+        reports: list[EpochReport] = []
+        deadline = time.perf_counter() + budget_s
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while self.state == "running":
+                epoch, self._open = self._open or self._epoch(), None
+                try:
+                    next(epoch)
+                except StopIteration as end:
+                    reports.append(end.value)
+                    if max_epochs is not None and len(reports) >= max_epochs:
+                        break
+                else:
+                    self._open = epoch
+                if time.perf_counter() >= deadline:
+                    break
+        if self.state == "stopped":  # stopped from another thread during this slice
+            self._open = None
         return reports
 
     def fit(self, epochs: int) -> list[EpochReport]:

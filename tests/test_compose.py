@@ -132,7 +132,9 @@ def test_a_model_saved_through_one_replica_predicts_through_the_other(stack: Non
             async for msg in ws:
                 if isinstance(msg, str) and json.loads(msg).get("state") == "done":
                     break
-            await ws.send(json.dumps({"type": "save", "name": "compose-shared"}))
+            await ws.send(
+                json.dumps({"type": "save", "name": "compose-shared", "owner": "compose" * 4})
+            )
             async for msg in ws:
                 if isinstance(msg, str) and json.loads(msg)["type"] in ("saved", "error"):
                     return str(json.loads(msg)["type"])

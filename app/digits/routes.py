@@ -11,9 +11,17 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 
 from app.digits.inputs import HINTS, LIMITS, ImageError, PredictRequest, is_tiny, to_input
+from app.digits.memory import release_freed_memory
 from app.digits.predict import predict
 from app.digits.session import MnistSession
-from app.digits.store import DEFAULT_MODEL, LoadedModel, ModelNotFound, model_path
+from app.digits.store import (
+    DEFAULT_MODEL,
+    LoadedModel,
+    ModelNotFound,
+    ModelRefused,
+    ModelStore,
+    model_path,
+)
 from app.digits.training import ARCHITECTURES, MnistConfig
 from app.onnx_export import to_onnx
 from app.pages import templates
@@ -27,55 +35,109 @@ router = APIRouter()
 
 
 def error(status: int, field: str, message: str) -> JSONResponse:
-    return JSONResponse({"detail": {"field": field, "message": message}}, status_code=status)
+    return JSONResponse(problem(field, message), status_code=status)
+
+
+def problem(field: str, message: str) -> dict[str, Any]:
+    return {"detail": {"field": field, "message": message}}
+
+
+def find_model(store: ModelStore, name: str, field: str) -> LoadedModel | tuple[int, str, str]:
+    """The named model, or the status, field and message of the error that names ``field``."""
+    try:
+        return store.get(name)
+    except (ModelFileError, OSError) as exc:  # before ValueError, which ModelFileError is
+        return 422, field, f"model {name!r} cannot be used: {exc}"
+    except ValueError as exc:
+        return 422, field, str(exc)
+    except ModelNotFound:
+        return 404, field, f"no model named {name!r}; see GET /api/models"
 
 
 async def load_model(state: AppState, name: str, field: str) -> LoadedModel | JSONResponse:
     """The named model, or the error response that names ``field``."""
-    try:
-        return await anyio.to_thread.run_sync(state.models.get, name)
-    except ValueError as exc:
-        return error(422, field, str(exc))
-    except ModelNotFound:
-        return error(404, field, f"no model named {name!r}; see GET /api/models")
-    except (ModelFileError, OSError) as exc:
-        return error(422, field, f"model {name!r} cannot be used: {exc}")
+    found = await anyio.to_thread.run_sync(find_model, state.models, name, field)
+    return error(*found) if isinstance(found, tuple) else found
 
 
 @router.post("/api/predict")
-async def predict_digit(request: Request) -> Any:
+async def predict_digit(request: Request) -> Response:
     """Classify a digit given as pixels, a canvas image, or pen strokes."""
     state: AppState = request.app.state.backprop
     body = await request.body()
+    # One trip to the prediction threads does it all, the JSON included: under a class's
+    # load the event loop is the scarce part, and training holds neither those threads
+    # nor their limiter.
+    status, content = await anyio.to_thread.run_sync(
+        answer, state.models, body, limiter=state.predict_limiter
+    )
+    return Response(content, status_code=status, media_type="application/json")
+
+
+def answer(store: ModelStore, body: bytes) -> tuple[int, bytes]:
+    """On a prediction thread: the status and JSON of one /api/predict request."""
+    status, result = _answer(store, body)
+    text = json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return status, text.encode()
+
+
+def _answer(store: ModelStore, body: bytes) -> tuple[int, dict[str, Any]]:
     try:
         raw = json.loads(body)
     except (ValueError, RecursionError):
-        return error(400, "body", "must be a JSON object")
+        return 400, problem("body", "must be a JSON object")
     if not isinstance(raw, dict):
-        return error(400, "body", "must be a JSON object")
+        return 400, problem("body", "must be a JSON object")
     try:
         req = PredictRequest.model_validate(raw)
     except ValidationError as exc:
         field, message = explain_error(exc, hints=HINTS, limits=LIMITS, whole="body", known="field")
-        return error(422, field, message)
+        return 422, problem(field, message)
     except RecursionError:
-        return error(422, "body", "is nested too deeply")
-    model = await load_model(state, req.model or DEFAULT_MODEL, "model")
-    if isinstance(model, JSONResponse):
-        return model
+        return 422, problem("body", "is nested too deeply")
+    model = find_model(store, req.model or DEFAULT_MODEL, "model")
+    if isinstance(model, tuple):
+        return model[0], problem(*model[1:])
     try:
-        x = await anyio.to_thread.run_sync(to_input, req)
+        x = to_input(req)
     except ImageError as exc:
-        return error(422, "image", str(exc))
-    return await anyio.to_thread.run_sync(predict, model, x, req.saliency, is_tiny(req))
+        return 422, problem("image", str(exc))
+    return 200, predict(model, x, req.saliency, is_tiny(req))
 
 
-@router.get("/api/models")
-async def list_models(request: Request) -> dict[str, Any]:
-    """The models available for prediction, with architecture, data set and accuracy."""
+#: The header that carries a browser's model token (``localStorage`` on the page).
+OWNER_HEADER = "X-Model-Owner"
+
+
+@router.get("/api/models", response_model=None)
+async def list_models(request: Request) -> dict[str, Any] | JSONResponse:
+    """The models available for prediction, with architecture, data set and accuracy;
+    ``yours`` marks those saved with the token in the ``X-Model-Owner`` header."""
     state: AppState = request.app.state.backprop
-    models = await anyio.to_thread.run_sync(state.models.list)
+    owner = request.headers.get(OWNER_HEADER)
+    try:
+        models = await anyio.to_thread.run_sync(state.models.list, owner)
+    except ModelRefused as exc:
+        return error(exc.status, exc.field, str(exc))
     return {"default": DEFAULT_MODEL, "models": models}
+
+
+@router.delete("/api/models/{name}", response_model=None)
+async def delete_model(name: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """Delete a saved model: only with the token it was saved with (``X-Model-Owner``)."""
+    state: AppState = request.app.state.backprop
+    owner = request.headers.get(OWNER_HEADER)
+    if not owner:
+        return error(401, "owner", f"send the token the model was saved with ({OWNER_HEADER})")
+    try:
+        await anyio.to_thread.run_sync(state.models.delete, name, owner)
+    except ModelRefused as exc:
+        return error(exc.status, exc.field, str(exc))
+    except ValueError as exc:
+        return error(422, "name", str(exc))
+    except ModelNotFound:
+        return error(404, "name", f"no model named {name!r}; see GET /api/models")
+    return {"deleted": name}
 
 
 @router.get("/api/models/{name}/download", response_model=None)
@@ -132,3 +194,5 @@ async def mnist_socket(websocket: WebSocket) -> None:
     """One MNIST training session per connection (same protocol as /ws/train)."""
     store = websocket.app.state.backprop.models
     await serve_session(websocket, MnistSession, store=store)
+    # The run's arrays were freed as the session ended: give their pages back.
+    await anyio.to_thread.run_sync(release_freed_memory)

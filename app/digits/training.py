@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
+import time
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -16,7 +18,7 @@ from pydantic import Field, model_validator
 
 from app.digits.store import ModelStore
 from app.session.run import TrainerRun
-from app.validation import LIMITS, Strict, number
+from app.validation import MNIST_LIMITS, Strict, number
 from nn_core import mnist
 from nn_core.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from nn_core.images import random_affine
@@ -74,9 +76,12 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "init_scale": 1 / 28,
     },
 }
-#: The digits page's ranges: the playground's, with MNIST-sized networks and batches.
-MNIST_LIMITS = {**LIMITS, "hidden_layers": (0, 4), "neurons": (1, 1024), "batch_size": (1, 60000)}
 _Hidden: Any = number("neurons", int, MNIST_LIMITS)
+#: Epochs at least this long (seconds) get a ``pace`` message about once a second.
+PACE_FROM = 2.0
+PACE_INTERVAL = 1.0
+#: Epochs at least this long (seconds) are said to be slow, with a batch size to try.
+SLOW_EPOCH = 60.0
 #: Outputs whose values read as class probabilities: those bounded by 0 and 1.
 PROBABILITY_OUTPUTS = tuple(n for n in OUTPUT_ACTIVATIONS if ACTIVATIONS[n].bounds == (0.0, 1.0))
 
@@ -162,6 +167,27 @@ def metadata(cfg: MnistConfig, trainer: Trainer) -> dict[str, Any]:
     }
 
 
+def duration_words(seconds: float) -> str:
+    """``"about 40 seconds"``, ``"about 15 minutes"``, ``"about 2.5 hours"``."""
+    if seconds < 90:
+        return f"about {seconds:.0f} seconds"
+    if seconds < 90 * 60:
+        return f"about {seconds / 60:.0f} minutes"
+    return f"about {seconds / 3600:.1f} hours"
+
+
+def slow_epoch_message(seconds: float, batch_size: int | None, batches: int) -> str:
+    """What the page says when an epoch takes minutes, with a batch size to try."""
+    suggested = int(MnistConfig.model_fields["batch_size"].default)
+    text = (
+        f"This network needs {duration_words(seconds)} per epoch"
+        f" ({batches:,} steps at batch size {batch_size or 'full'})"
+    )
+    if batch_size is not None and batch_size < suggested:
+        return f"{text}: try a batch size of {suggested}."
+    return f"{text}: try fewer or smaller hidden layers."
+
+
 class MnistRun(TrainerRun):
     """One MNIST training run for the digits page (same interface as PlaygroundRun)."""
 
@@ -170,9 +196,50 @@ class MnistRun(TrainerRun):
         self.digits = load_digits(cfg.dataset)
         self.trainer = build_trainer(cfg, self.digits)
         self.network = self.trainer.network
+        #: Seconds spent in chunks and batches trained in them: what an epoch costs here.
+        self._timed, self._timed_batches = 0.0, 0
+        self._paced = -math.inf
 
-    def chunk(self, budget_s: float) -> list[EpochReport]:
-        return self.trainer.train_for(budget_s, max_epochs=1)  # an MNIST epoch is a chunk
+    def chunk(self, budget_s: float, max_epochs: int | None = None) -> list[EpochReport]:
+        """``budget_s`` seconds of batches (and at most ``max_epochs`` epochs), stopping
+        inside an epoch if need be: an epoch of a wide network at batch size 1 takes
+        minutes, and the session's neighbours (and its own pause, save or disconnect)
+        wait for no more than one chunk."""
+        started, before = time.perf_counter(), self._position()
+        reports = self.trainer.train_slice(budget_s, max_epochs)
+        self._timed += time.perf_counter() - started
+        self._timed_batches += self._position() - before
+        return reports
+
+    def _position(self) -> int:
+        done, per_epoch = self.trainer.epoch_progress
+        return self.trainer.epoch * per_epoch + done
+
+    def epoch_seconds(self) -> float | None:
+        """Seconds an epoch takes, as measured so far (``None`` before the first batch)."""
+        if not self._timed_batches:
+            return None
+        return self._timed / self._timed_batches * self.trainer.epoch_progress[1]
+
+    def pace(self, now: float) -> dict[str, Any] | None:
+        """A ``pace`` event (how far the open epoch is, and how long an epoch takes) when
+        epochs are slow enough to need one: at most once every :data:`PACE_INTERVAL`."""
+        seconds = self.epoch_seconds()
+        if seconds is None or seconds < PACE_FROM or now - self._paced < PACE_INTERVAL:
+            return None
+        first = self._paced == -math.inf
+        self._paced = now
+        done, batches = self.trainer.epoch_progress
+        event: dict[str, Any] = {
+            "type": "pace",
+            "epoch": self.trainer.epoch + 1,
+            "batches_done": done,
+            "batches": batches,
+            "epoch_seconds": round(seconds, 1),
+        }
+        if first and seconds >= SLOW_EPOCH:
+            event["message"] = slow_epoch_message(seconds, self.trainer.batch_size, batches)
+        return event
 
     def ready_event(self) -> dict[str, Any]:
         return {
@@ -219,7 +286,7 @@ class MnistRun(TrainerRun):
     def restart_config(self) -> MnistConfig:
         return self.cfg.model_copy(update=self.live_settings())
 
-    def save(self, store: ModelStore, name: str) -> dict[str, Any]:
+    def save(self, store: ModelStore, name: str, owner: str) -> dict[str, Any]:
         meta = metadata(self.cfg, self.trainer)
-        store.save(name, self.network, meta)
+        store.save(name, self.network, meta, owner)
         return meta

@@ -39,10 +39,10 @@ async def train_socket(websocket: WebSocket) -> None:
 
 
 @router.get("/api/options")
-async def options() -> dict[str, Any]:
+async def options(request: Request) -> dict[str, Any]:
     """What the playground offers: the run config's JSON schema (every control's type,
     default, range and choices), data sets, activations, optimizers, which output each loss
-    needs, limits and presets."""
+    needs, limits and presets; and the saved models' name rule and quotas."""
     return {
         "schema": config_schema(),
         "datasets": {
@@ -58,6 +58,7 @@ async def options() -> dict[str, Any]:
         "samples": dataset_samples(),
         "feature_maps": feature_maps(),
         "words": WORDS,
+        "models": request.app.state.backprop.models.rules(),
     }
 
 

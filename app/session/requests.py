@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_valid
 from app.validation import (
     LIMITS,
     NAME_PATTERN,
+    OWNER_PATTERN,
     REQUEST_TYPES,
     BadRequest,
     Strict,
@@ -84,10 +85,12 @@ class VerifyRequest(Strict):
 
 
 class SaveRequest(Strict):
-    """Save the trained model under ``name`` (the digits page's MNIST runs)."""
+    """Save the trained model under ``name`` (the digits page's MNIST runs) for the browser
+    whose token is ``owner``: only that token may replace or delete it later."""
 
     type: Literal["save"]
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    owner: Annotated[str, Field(pattern=OWNER_PATTERN)]
 
 
 Item = Any  # a validated request or a BadRequest

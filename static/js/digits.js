@@ -1,6 +1,7 @@
 // The digits page: draw with mouse, finger or pen; see the prediction live.
 
 import "./mnist.js";
+import { fetchModels, showMine } from "./models.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("digit-canvas");
@@ -81,21 +82,47 @@ function predictSoon() {
   else if (!predictSoon.timer) predictSoon.timer = setTimeout(() => { predictSoon.timer = null; predict(); }, 120);
 }
 
+// A prediction the server could not be asked for (it is down or restarting): said in
+// words, and asked again every RETRY ms until it answers or the drawing is cleared.
+const RETRY = 2000;
+let retry = null;
+
+function trouble(text) {
+  $("prediction").textContent = "";
+  $("confidence").textContent = text;
+  $("confidence").classList.add("trouble");
+  clearTimeout(retry);
+  retry = setTimeout(() => { retry = null; predict(); }, RETRY);
+}
+
 async function predict() {
   if (!strokes.length) return;
   if (inFlight) { queued = true; return; }
   inFlight = true;
   lastSent = performance.now();
   try {
-    const r = await fetch("/api/predict", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined, saliency: true }),
-    });
+    let r;
+    try {
+      r = await fetch("/api/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ strokes, width: canvas.width, height: canvas.height, model: $("model").value || undefined, saliency: true }),
+      });
+    } catch {  // no answer at all: the server is down, restarting, or out of reach
+      trouble("Can't reach the server to classify your drawing; trying again…");
+      return;
+    }
+    if (r.status >= 500) {  // a proxy with no server behind it, or a server in trouble
+      trouble(`The server could not classify your drawing (error ${r.status}); trying again…`);
+      return;
+    }
     const body = await r.json();
     if (!r.ok) throw new Error(`${body.detail.field} ${body.detail.message}`);
+    clearTimeout(retry);
+    $("confidence").classList.remove("trouble");
     show(body);
   } catch (err) {
+    $("confidence").classList.add("trouble");
     $("confidence").textContent = `Could not classify: ${err.message}`;
   } finally {
     inFlight = false;
@@ -170,6 +197,8 @@ function drawSaliency(input, sal, name) {
 }
 
 function showEmpty() {
+  clearTimeout(retry);
+  $("confidence").classList.remove("trouble");
   $("saliency").getContext("2d").clearRect(0, 0, 28, 28);
   $("saliency-title").textContent = "Pixels that would raise / lower the answer";
   $("prediction").textContent = "";
@@ -182,17 +211,26 @@ function showEmpty() {
 
 let models = [];
 export async function loadModels(select) {
-  const body = await (await fetch("/api/models")).json();
+  let body;
+  try {
+    body = await fetchModels();
+  } catch {  // the server is down: the list comes when it is back
+    setTimeout(() => loadModels(select), RETRY);
+    return;
+  }
   models = body.models;
   const el = $("model");
   const keep = select || el.value || body.default;
   el.replaceChildren();
   for (const m of models) {
     const acc = m.accuracy == null ? "" : ` — ${(100 * m.accuracy).toFixed(1)} %`;
-    el.append(new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name));
+    const option = new Option(`${m.name}${acc} (${m.architecture.join("-")}, ${m.dataset})`, m.name);
+    option.title = m.name;
+    el.append(option);
   }
   el.value = models.some((m) => m.name === keep) ? keep : body.default;
   showModelInfo();
+  showMine(models);
 }
 
 function showModelInfo() {
@@ -200,6 +238,7 @@ function showModelInfo() {
   if (!m) return;
   $("model-download").href = `/api/models/${encodeURIComponent(m.name)}/download`;
   $("model-download").textContent = `Download ${m.name} (.npz, loads with nn_core.Network.load)`;
+  $("model").title = m.name;
   $("model-info").textContent = `${m.architecture.join("–")} ${m.activation.join("/")} → ${m.output_activation}; ` +
     `held-out accuracy ${m.accuracy == null ? "?" : (100 * m.accuracy).toFixed(2) + " %"} on ${m.dataset}; ` +
     `${m.epochs ?? "?"} epochs${m.date ? ", " + m.date : ""}${m.builtin ? " (shipped)" : ""}.`;

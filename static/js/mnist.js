@@ -1,6 +1,8 @@
 // "Train your own": an MNIST run over /ws/mnist with live curves, a confusion matrix and
 // a gallery of mistakes; then save it and use it on the canvas.
 
+import { ConnectionLine } from "./connection.js";
+import { fetchModels, ownerToken } from "./models.js";
 import { TrainSocket } from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -8,6 +10,9 @@ const ARCH = window.MNIST_ARCHITECTURES;
 let names = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 let history = { epochs: [], train: [], test: [], acc: [] };
 let state = "idle";
+let connected = false;
+let asked = null;   // the config of the last start sent: "Start it again" sends it again
+const line = new ConnectionLine($("connection"));
 
 for (const [key, a] of Object.entries(ARCH)) $("architecture").append(new Option(a.title, key));
 if (window.FASHION) $("train-dataset").append(new Option("Fashion-MNIST (60,000 / 10,000)", "fashion"));
@@ -31,9 +36,49 @@ applyArchitecture();
 
 function setError(text) { $("train-error").textContent = text || ""; }
 
+function buttons() {
+  $("train-pause").disabled = !connected || !(state === "running" || state === "paused");
+  $("train-pause").textContent = state === "paused" ? "Resume" : "Pause";
+  $("save").disabled = !connected || !["done", "paused"].includes(state) || !history.epochs.length;
+}
+
+// The run lived in the connection: say where it stopped and why, and offer to start it again.
+function cut(why) {
+  const epoch = history.epochs.at(-1) ?? 0;
+  state = "cut";
+  const head = document.createElement("strong");
+  head.textContent = `Training stopped at epoch ${epoch}${asked ? ` of ${asked.epochs}` : ""} because ${why}.`;
+  $("train-cut-text").replaceChildren(head, " The run ended with the connection; start it again from the same setup (same seed).");
+  $("train-cut").hidden = false;
+  $("train-status").textContent = "";
+  $("pace-note").textContent = "";
+  buttons();
+}
+
+function send(msg) {
+  if (msg.type === "start") asked = msg.config;
+  socket.send(msg);
+}
+
 const socket = new TrainSocket("/ws/mnist", {
+  open() {
+    connected = true;
+    line.clear();
+    $("train-again").textContent = "Start it again";
+    buttons();
+  },
+  close(ev, wait) {
+    connected = false;
+    if (ev.code === 1008) setError("This page's address is not allowed to train here (origin refused).");
+    else line.closed(ev, wait);
+    if (state === "running" || state === "paused") cut("the connection to the server was lost");
+    $("train-again").textContent = "Start it again when the server is back";
+    buttons();
+  },
   ready(msg) {
     $("train-empty").hidden = true;
+    $("train-cut").hidden = true;
+    $("pace-note").textContent = "";
     names = msg.classes;
     history = { epochs: [], train: [], test: [], acc: [] };
     $("train-status").textContent = `Training ${msg.layers.join("-")} (${msg.n_parameters.toLocaleString()} weights) on ${msg.n_train.toLocaleString()} images…`;
@@ -50,12 +95,20 @@ const socket = new TrainSocket("/ws/mnist", {
     $("train-status").textContent = `Epoch ${history.epochs[n]}: test accuracy ${(100 * history.acc[n]).toFixed(2)} %`;
     drawCurve();
   },
+  pace(msg) {
+    const pct = Math.floor((100 * msg.batches_done) / msg.batches);
+    const s = msg.epoch_seconds;
+    const per = s < 120 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} minutes`;
+    $("train-status").textContent = `Epoch ${msg.epoch}: ${pct} % (${msg.batches_done.toLocaleString("en")} of ` +
+      `${msg.batches.toLocaleString("en")} batches); about ${per} per epoch`;
+    if (msg.message) $("pace-note").textContent = msg.message;
+  },
   evaluation(msg) { drawConfusion(msg.confusion); drawGallery(msg.misclassified, msg.n_wrong); },
   status(msg) {
+    if (msg.state === "stopped") { cut("the server was shutting down"); return; }
+    if (msg.state === "busy") line.full = msg.learners;
     state = msg.state;
-    $("train-pause").disabled = !(state === "running" || state === "paused");
-    $("train-pause").textContent = state === "paused" ? "Resume" : "Pause";
-    $("save").disabled = !["done", "paused"].includes(state) || !history.epochs.length;
+    buttons();
     if (state === "done") $("train-status").textContent += " — done. Name it and save it.";
     if (state === "diverged") setError("Training diverged: lower the learning rate and train again.");
   },
@@ -93,7 +146,8 @@ $("train-start").addEventListener("click", () => {
   const problem = formProblem();
   if (problem) return setError(problem);
   const a = ARCH[$("architecture").value];
-  socket.send({ type: "start", config: {
+  if (!connected) $("train-status").textContent = "Training starts as soon as the server is back…";
+  send({ type: "start", config: {
     dataset: $("train-dataset").value, hidden_layers: a.hidden, activation: a.activation,
     output_activation: a.output, loss: a.loss, init: a.init, init_scale: a.init_scale ?? null,
     optimizer: $("train-optimizer").value, learning_rate: Number($("train-lr").value),
@@ -101,7 +155,12 @@ $("train-start").addEventListener("click", () => {
     augment: $("train-augment").checked,
   } });
 });
-$("train-pause").addEventListener("click", () => socket.send({ type: state === "paused" ? "resume" : "pause" }));
+$("train-pause").addEventListener("click", () => send({ type: state === "paused" ? "resume" : "pause" }));
+$("train-again").addEventListener("click", () => {
+  $("train-cut").hidden = true;
+  $("train-status").textContent = connected ? "Starting again…" : "Starting again as soon as the server is back…";
+  send({ type: "start", config: asked });
+});
 $("save").addEventListener("click", async () => {
   setError("");
   const field = $("save-name");
@@ -111,13 +170,20 @@ $("save").addEventListener("click", async () => {
     return setError(`Save as: use 1 to ${field.maxLength} letters, digits, - or _, starting with a letter or digit.`);
   }
   field.removeAttribute("aria-invalid");
-  // saving over a model that exists asks first
-  const known = (await (await fetch("/api/models")).json()).models.map((m) => m.name);
-  if (known.includes(name) && !window.confirm(`A model named “${name}” exists. Replace it?`)) {
-    $("train-status").textContent = `Not saved: “${name}” is kept. Choose another name.`;
+  // another browser's name is refused at once; saving over one of yours asks first
+  // (the server checks again: a list it could not send leaves the check to it)
+  const known = await fetchModels().then((b) => b.models.find((m) => m.name === name), () => null);
+  if (known && !known.yours) {
+    field.setAttribute("aria-invalid", "true");
+    return setError(known.builtin
+      ? `Save as: “${name}” is the shipped model: pick another name.`
+      : `Save as: a model named “${name}” already belongs to someone else: pick another name.`);
+  }
+  if (known && !window.confirm(`You already saved a model named “${name}”. Replace it?`)) {
+    $("train-status").textContent = `Not saved: your “${name}” is kept. Choose another name.`;
     return;
   }
-  socket.send({ type: "save", name });
+  send({ type: "save", name, owner: ownerToken() });
 });
 
 function drawCurve() {

@@ -60,7 +60,7 @@ def test_a_request_for_the_other_page_is_refused_and_the_run_stays_as_it_was() -
         PlaygroundSession,
         [
             {"type": "start", "config": {"hidden_layers": [3]}, "paused": True},
-            {"type": "save", "name": "mine"},
+            {"type": "save", "name": "mine", "owner": "t" * 32},
             {"type": "step"},
         ],
     )

@@ -243,7 +243,7 @@ def test_hostile_model_files_and_names(server: Server) -> None:
                 )
             )
             await until(ws, "status", "done")
-            await ws.send(json.dumps({"type": "save", "name": name}))
+            await ws.send(json.dumps({"type": "save", "name": name, "owner": "t" * 32}))
             while True:
                 event = json.loads(await ws.recv())
                 if event["type"] in ("saved", "error"):

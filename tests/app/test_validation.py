@@ -15,10 +15,10 @@ from pydantic import TypeAdapter
 from app.config import Settings
 from app.digits import inputs
 from app.digits.session import parse_mnist
-from app.digits.training import MNIST_LIMITS, MnistConfig
+from app.digits.training import MnistConfig
 from app.playground.schema import TrainConfig
 from app.session.requests import EditRequest, VerifyRequest
-from app.validation import LIMITS, BadRequest, explain
+from app.validation import LIMITS, MNIST_LIMITS, BadRequest, explain
 from nn_core.features import FEATURES
 from nn_core.losses import LOSSES
 from tests.app.wsutil import next_json

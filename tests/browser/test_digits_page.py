@@ -184,3 +184,21 @@ def test_saliency_map_and_model_download(page: Any, live_server: str) -> None:
     with page.expect_download() as got:
         link.click()
     assert got.value.suggested_filename == "mnist-mlp.npz"
+
+
+def test_a_slow_epoch_shows_how_far_it_is_and_what_an_epoch_costs(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/digits")
+    page.get_by_label("Architecture").select_option("mlp_256_128")
+    page.get_by_label("Batch size").fill("1")  # 8,000 steps an epoch: seconds at least
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.includes('batches')",
+        timeout=20000,
+    )
+    status = page.locator("#train-status").inner_text()
+    assert status.startswith("Epoch 1: ") and "of 8,000 batches); about " in status
+    assert page.get_by_role("button", name="Pause").is_enabled()  # and it can be paused
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("() => document.getElementById('train-pause').textContent === 'Resume'")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from nn_core import Network, Trainer
 from nn_core.datasets import make_dataset
@@ -66,3 +67,58 @@ def test_cosine_schedule_decays_to_zero() -> None:
     tr = Trainer(Network([2, 3, 1]), SGD(0.2), x, y, max_epochs=4, schedule="cosine")
     rates = [r.learning_rate for r in tr.fit(4)]
     assert rates[0] == 0.2 and rates == sorted(rates, reverse=True)
+
+
+def _wide_trainer(augment: bool) -> Trainer:
+    """Over a megabyte of training data (batches gathered one by one), dropout-free but
+    drawing from the trainer's generator for the shuffle and, with ``augment``, per batch."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1200, 256)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    jitter = (lambda xb, g: xb + g.normal(scale=0.01, size=xb.shape)) if augment else None
+    net = Network([256, 16, 1], activation="relu", seed=1)
+    return Trainer(
+        net,
+        Adam(0.01),
+        x[:1000],
+        y[:1000],
+        x[1000:],
+        y[1000:],
+        batch_size=7,
+        augment=jitter,
+        seed=5,
+    )
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_an_epoch_trained_in_slices_equals_one_trained_whole_bit_for_bit(augment: bool) -> None:
+    whole, sliced = _wide_trainer(augment), _wide_trainer(augment)
+    expected = [whole.step() for _ in range(3)]
+    got: list = []
+    slices = 0
+    while len(got) < 3:
+        got += sliced.train_slice(budget_s=0.0)  # one batch a slice
+        slices += 1
+    assert slices > 3 * 143  # 143 batches an epoch (and an evaluation): really sliced
+    assert got == expected
+    assert np.array_equal(sliced.network.flat_parameters, whole.network.flat_parameters)
+
+
+def test_a_slice_stops_inside_an_epoch_and_the_next_goes_on_from_there() -> None:
+    tr = _wide_trainer(False)
+    assert tr.epoch_progress == (0, 143)
+    assert tr.train_slice(budget_s=0.0) == []  # one batch: no epoch ended yet
+    assert tr.epoch_progress == (1, 143) and tr.epoch == 0
+    tr.pause()
+    assert tr.train_slice(budget_s=0.0) == [] and tr.epoch_progress == (1, 143)
+    assert tr.step().epoch == 1  # a step finishes the open epoch
+    assert tr.epoch_progress == (0, 143)
+
+
+def test_a_batch_size_set_inside_an_epoch_counts_from_the_next() -> None:
+    tr = _wide_trainer(False)
+    tr.train_slice(budget_s=0.0)
+    tr.batch_size = 100
+    assert tr.epoch_progress == (1, 143)  # the open epoch keeps its batches of 7
+    tr.step()
+    assert tr.epoch_progress == (0, 10)
