@@ -520,6 +520,7 @@ def test_a_soak_keeps_memory_and_descriptors_bounded(tmp_path: Path) -> None:
 
         for _ in range(2):  # warm up: imports, a class-sized stack, the MNIST data on both
             asyncio.run(soak_wave(server, rng))
+            assert wait_for(quiet, 15)  # equal loads: the two runs split one per worker
             asyncio.run(digits_on_both())
         assert wait_for(quiet, 15)
         time.sleep(1.0)
