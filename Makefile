@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LOWEST := .venv-lowest
 
-.PHONY: run test test-fast lint types pytest pytest-fast test-lowest wheel bench docker model screenshots fuzz-long load-long clean
+.PHONY: run test test-fast lint types pytest pytest-fast test-lowest wheel bench docker model screenshots fuzz-long load-long storm-long soak-long stalled-long clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,18 @@ screenshots: $(STAMP)
 
 load-long: $(STAMP)
 	@LOAD_SECONDS=60 $(PY) -m pytest -q -s tests/app/test_reliability.py -k 32_sessions
+
+# 60 workers SIGKILLed, one every 2 s, in a connection storm (docs/performance.md).
+storm-long: $(STAMP)
+	@STORM_KILLS=60 STORM_EVERY=2 $(PY) -m pytest -q -s tests/app/test_workers.py -k kill_storm
+
+# Waves of learners for five minutes on two workers: memory and descriptors stay bounded.
+soak-long: $(STAMP)
+	@SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/app/test_reliability.py -k soak
+
+# 64 clients that start and never read, with the default bound (BACKPROP_UNREAD_SECONDS).
+stalled-long: $(STAMP)
+	@STALLED=64 STALLED_UNREAD=20 $(PY) -m pytest -q -s tests/app/test_reliability.py -k never_read
 
 fuzz-long: $(STAMP)
 	@FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/app/test_fuzz.py

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     #: Worker processes (0: the CPU quota, else the cores this process may use).
     workers: Annotated[int, Field(ge=0, le=256)] = 0
+    #: Seconds a worker process's event loop may go without writing its heartbeat before
+    #: the supervisor kills it and starts another (a hung or stopped worker serves nobody).
+    worker_timeout: Annotated[float, Field(gt=0)] = 20.0
     #: Training WebSocket sessions allowed at once; one more gets status "busy".
     #: The whole server's, across its worker processes.  Unset: what the machine holds,
     #: :data:`LEARNERS_PER_CORE` for each worker process.
@@ -104,6 +107,11 @@ class Settings(BaseSettings):
     #: bits (15 holds the previous frame, so what did not change costs almost nothing).
     ws_deflate_level: Annotated[int, Field(ge=0, le=9)] = 1
     ws_deflate_window_bits: Annotated[int, Field(ge=9, le=15)] = 15
+    #: Seconds a WebSocket's output may wait unread (its buffers full) before the connection
+    #: is closed and its session's place freed (app/serving/protocols.py).
+    unread_seconds: Annotated[float, Field(gt=0)] = 20.0
+    #: Seconds a client has to send a request's headers before its connection is cut.
+    header_seconds: Annotated[float, Field(gt=0)] = 10.0
     #: Saved models (the digits page's "Save model"): how many, and how many bytes, one
     #: browser may keep, and the whole server.  The largest model the page trains is
     #: about 15 MB on disk.

@@ -22,6 +22,7 @@ from app.digits.store import DEFAULT_MODEL, ModelStore
 from app.playground import routes as playground
 from app.serving import stats
 from app.serving.body_limit import BodyLimit
+from app.serving.headers import SecurityHeaders
 from app.session.engine import Engine
 from app.state import AppState
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _offline_docs(app)  # before /static, which would otherwise answer its paths
     app.mount("/static", StaticFiles(directory=resource("static")), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: a refused body gets them too
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ import anyio
 
 from app.config import Settings
 from app.digits.store import ModelStore
-from app.serving.table import Placed, WorkerTable, rss_kb
+from app.serving.table import LOCK_SECONDS, Placed, WorkerTable, rss_kb
 from app.session.engine import Engine
+
+log = logging.getLogger("backprop_lab.serving")
 
 
 @dataclass
@@ -31,6 +34,8 @@ class AppState:
     #: Connections the supervisor handed to this worker that are settled (see
     #: :mod:`app.serving.table`): published with the sessions, in the same row.
     settled: int = 0
+    #: This process's resident memory as last read (by the heartbeat), for its row.
+    memory_kb: int = 0
     #: Sessions in this process whose run is training right now (they share its cores).
     training: int = 0
     #: The threads that classify drawings (``settings.predict_threads``), none of them
@@ -51,43 +56,58 @@ class AppState:
     def open_session(self, placed: Placed | None = None) -> str:
         """``"ok"``, or ``"busy"`` when the whole server is full.  ``placed``: the
         connection the session came on, settled in the same row write as its verdict."""
-        with self._locked() as rss:
+        with self._locked() as held:
             self._settle(placed)
-            if self.total_sessions() >= self.settings.max_sessions:
-                self._publish(rss)
+            if not held or self.total_sessions() >= self.settings.max_sessions:
+                self._publish()
                 return "busy"
             self.sessions += 1
-            self._publish(rss)
+            self._publish()
             return "ok"
 
     def close_session(self) -> None:
-        with self._locked() as rss:
+        with self._locked():
             self.sessions -= 1
-            self._publish(rss)
+            self._publish()
 
     def settle(self, placed: Placed) -> None:
         """A handed connection turned out not to be a session (an HTTP request, a refused
         or closed socket): the supervisor stops counting it as in flight here."""
         if placed.settled:  # most often, by its session: nothing to write
             return
-        with self._locked() as rss:
+        with self._locked():
             if self._settle(placed):
-                self._publish(rss)
+                self._publish()
 
     def publish(self) -> None:
         """Write this worker's row: a worker does so first when it is ready to serve."""
-        with self._locked() as rss:
-            self._publish(rss)
+        self.memory_kb = rss_kb()
+        with self._locked():
+            self._publish()
+
+    def beat(self) -> None:
+        """The heartbeat, from the event loop: this worker's row shows it is alive and
+        how much memory it holds now."""
+        if self.table is not None:
+            self.memory_kb = rss_kb()
+            self.table.beat(self.table.slot, self.memory_kb)
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[int]:
-        """Both locks, and this process's memory for its row: read first, since a file read
-        inside the shared lock would hold up the other workers and the supervisor's
-        placing whenever this process is preempted there."""
-        rss = rss_kb() if self.table is not None else 0
-        shared = self.table.lock if self.table is not None and self.table.lock else None
-        with self._lock, shared or contextlib.nullcontext():
-            yield rss
+    def _locked(self) -> Iterator[bool]:
+        """This process's lock, and the table's for up to :data:`LOCK_SECONDS`; yields
+        whether the table's is held.  Without it a worker still writes its own row (a
+        closed session, a settled connection: the others then see too much load, never
+        too little) but takes no new session."""
+        shared = self.table.lock if self.table is not None else None
+        with self._lock:
+            held = shared is None or shared.acquire(timeout=LOCK_SECONDS)
+            if not held:
+                log.warning("the worker table's lock is held by a stalled worker")
+            try:
+                yield held
+            finally:
+                if held and shared is not None:
+                    shared.release()
 
     def _settle(self, placed: Placed | None) -> bool:
         if placed is None or placed.settled:
@@ -97,6 +117,7 @@ class AppState:
         self.settled += 1
         return True
 
-    def _publish(self, rss: int) -> None:
+    def _publish(self) -> None:
         if self.table is not None:
-            self.table.set(self.table.slot, os.getpid(), self.sessions, rss, self.settled)
+            row = (os.getpid(), self.sessions, self.memory_kb, self.settled)
+            self.table.set(self.table.slot, *row)

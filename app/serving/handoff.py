@@ -11,6 +11,10 @@ until it is settled (:mod:`app.serving.table`): :class:`SettleRequests` settles 
 HTTP request at once and a WebSocket when its handler returns (a session is settled by
 :meth:`~app.state.AppState.open_session`, with its verdict); a connection that closes
 without a request is noticed by a sweep twice a second.
+
+The same event loop writes the worker's heartbeat (:meth:`~app.state.AppState.beat`) every
+:data:`~app.serving.table.HEARTBEAT_SECONDS`, even while it drains: a loop that stops
+turning shows in the table, and the supervisor replaces the worker.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from app.serving.table import Placed, placed_in
+from app.serving.table import HEARTBEAT_SECONDS, Placed, placed_in
 from app.state import AppState
 
 #: Received sockets are not inherited by anything this process might start.
@@ -53,6 +57,11 @@ class Handoff:
         self.channel.setblocking(False)
         loop.add_reader(self.channel.fileno(), self._receive)
         self.sweeper = loop.call_later(SWEEP_SECONDS, self._sweep)
+        self._beat(loop)
+
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.state.beat()
+        loop.call_later(HEARTBEAT_SECONDS, self._beat, loop)
 
     def close(self) -> None:
         """Take no more connections (the first step of shutdown, as closing a listener)."""

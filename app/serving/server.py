@@ -21,8 +21,8 @@ def run_server(
 
     from app.config import load_settings
     from app.main import create_app
-    from app.serving.deflate import uvicorn_options
     from app.serving.handoff import Handoff, SettleRequests
+    from app.serving.protocols import uvicorn_options
     from app.serving.table import PLACED, Placed
 
     settings = load_settings()

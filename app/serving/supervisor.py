@@ -12,8 +12,10 @@ is placed on its first connection, a browser, a notebook or a script alike.
 sessions plus the connections handed to it that its row does not show yet; ties go
 round-robin.  HTTP requests are placed the same way (they are short).  A worker is given
 connections once it has written its row (it is ready); one that dies is skipped, its row
-cleared, and a new one started.  Capacity is the whole server's: a worker refuses a session
-with ``busy`` when the table's total reaches ``max_sessions``.
+cleared, and a new one started.  One that stops answering (its heartbeat, written by its
+event loop, older than ``BACKPROP_WORKER_TIMEOUT``: a hung loop, a SIGSTOP) is killed and
+replaced the same way.  Capacity is the whole server's: a worker refuses a session with
+``busy`` when the table's total reaches ``max_sessions``.
 
 On SIGTERM the supervisor stops accepting and passes the signal on, so each worker's
 sessions get their last ``stopped`` status; a worker whose supervisor has gone (its
@@ -32,7 +34,7 @@ import sys
 import time
 from typing import Any
 
-from app.serving.table import WorkerTable, least_busy
+from app.serving.table import PID, TableLock, WorkerTable, least_busy
 
 #: Connections accepted per wake-up before the supervisor looks at its workers again.
 ACCEPT_BATCH = 64
@@ -49,7 +51,9 @@ def listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(slot: int, array: Any, lock: Any, channel: socket.socket, host: str, port: int) -> None:
+def _worker(
+    slot: int, array: Any, lock: TableLock, channel: socket.socket, host: str, port: int
+) -> None:
     from app.serving.server import run_server
 
     run_server(host, port, table=WorkerTable(array, slot, lock), channel=channel)
@@ -58,10 +62,11 @@ def _worker(slot: int, array: Any, lock: Any, channel: socket.socket, host: str,
 class Workers:
     """The worker processes, their channels, and what was handed to each."""
 
-    def __init__(self, count: int, host: str, port: int) -> None:
+    def __init__(self, count: int, host: str, port: int, timeout: float = 20.0) -> None:
         self.ctx = mp.get_context("spawn")
         self.table = WorkerTable.create(count, self.ctx)
         self.host, self.port = host, port
+        self.timeout_ms = int(timeout * 1000)  # a heartbeat older than this: hung
         self.procs: dict[int, Any] = {}
         self.channels: dict[int, socket.socket] = {}
         self.handed = [0] * count
@@ -119,6 +124,26 @@ class Workers:
                 self.drop(slot)
                 self.start(slot)
 
+    def replace_the_hung(self) -> None:
+        """Kill and replace each serving worker whose heartbeat is older than the timeout:
+        its loop is not turning, so it serves nobody and may hold the table's lock."""
+        for slot, p in list(self.procs.items()):
+            if self.table.row(slot)[PID] <= 0 or slot not in self.channels:
+                continue  # starting (it writes its row when ready) or already dropped
+            silent = self.table.silent_ms(slot)
+            if silent <= self.timeout_ms or not p.pid:
+                continue
+            print(
+                f"backprop-lab: worker {slot} (pid {p.pid}) has not answered for "
+                f"{silent / 1000:.1f} s; killing it and starting a new one",
+                file=sys.stderr,
+            )
+            self.drop(slot)  # no more connections
+            os.kill(p.pid, signal.SIGKILL)  # works on a stopped process too
+            p.join(5)  # dead before its row is cleared: it cannot write it again
+            self.drop(slot)
+            self.start(slot)
+
     def terminate(self) -> None:
         for p in self.procs.values():
             if p.is_alive() and p.pid:
@@ -132,13 +157,17 @@ class Workers:
                 p.kill()
         for slot in list(self.channels):  # only now: a worker whose channel ends stops
             self.drop(slot)
+        if self.table.lock is not None:
+            self.table.lock.remove()
 
 
 def serve_workers(host: str, port: int, workers: int) -> None:
     """Start ``workers`` worker processes and place every connection on one of them until
     SIGTERM or SIGINT."""
+    from app.config import load_settings
+
     sock = listener(host, port)  # bound here first, so a port in use fails now, clearly
-    pool = Workers(workers, host, port)
+    pool = Workers(workers, host, port, load_settings().worker_timeout)
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
@@ -162,6 +191,7 @@ def serve_workers(host: str, port: int, workers: int) -> None:
                 accept(sock, pool)
             if time.monotonic() - supervised >= 0.5 and not stopping:
                 pool.replace_the_dead()
+                pool.replace_the_hung()
                 supervised = time.monotonic()
     sock.close()  # stop accepting: the workers are draining their sessions
     pool.join(10)

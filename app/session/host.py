@@ -36,23 +36,32 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
 async def serve_session(
     websocket: WebSocket, kind: Callable[..., Session[Any]], **session_options: Any
 ) -> None:
-    """Check the origin and the session cap, then run a ``kind`` session until disconnect."""
+    """Check the origin, then run a ``kind`` session until disconnect; the session takes
+    its place in the capacity with the client's first message."""
     state: AppState = websocket.app.state.backprop
+    await websocket.accept()
     if not origin_allowed(websocket, state.settings.allowed_origins):
+        # A close code, not an HTTP 403 before the handshake: a page can only tell a
+        # refusal from an outage by its code, and must not retry this one.
         await websocket.close(code=1008, reason="origin not allowed")
         return
-    await websocket.accept()
     # (Older pages add ``?try=N`` after a "rebalance" close; it is ignored: the supervisor
     # places every connection on the least busy worker, so none is sent on.)
-    if state.open_session(placed_in(websocket.scope)) == "busy":
-        await websocket.send_json(busy_event(state.settings.max_sessions))
-        await websocket.close(code=1013, reason="busy")
-        return
+    admitted = False
 
     async def receive() -> str | bytes | None:
+        nonlocal admitted
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return None
+        if not admitted:
+            # A socket that never speaks (a digits page before Train, an idle script)
+            # holds no place: the capacity counts sessions from their first message.
+            if state.open_session(placed_in(websocket.scope)) == "busy":
+                await websocket.send_json(busy_event(state.settings.max_sessions))
+                await websocket.close(code=1013, reason="busy")
+                return None
+            admitted = True
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
@@ -82,11 +91,12 @@ async def serve_session(
         # the listener and the trainer raise in an ExceptionGroup.)
         pass
     finally:
-        log.info("session ended (%d open in this process)", state.sessions - 1)
-        state.close_session()
+        if admitted:
+            log.info("session ended (%d open in this process)", state.sessions - 1)
+            state.close_session()
         if (
             websocket.application_state == WebSocketState.CONNECTED
             and websocket.client_state == WebSocketState.CONNECTED
         ):
-            with contextlib.suppress(RuntimeError, OSError):
+            with contextlib.suppress(*GONE, RuntimeError):
                 await websocket.close()

@@ -128,17 +128,17 @@ class Session(Generic[R]):
     async def listen(self, receive: Receive, queue: MemoryObjectSendStream[Item]) -> None:
         limit = self.settings.max_message_bytes
         async with queue:
-            while True:
-                text = await receive()
-                if text is None:
-                    return
-                if len(text) > limit:
-                    await queue.send(BadRequest("message", f"is larger than {limit} bytes"))
-                    continue
+            while (text := await receive()) is not None:
                 try:
-                    await queue.send(self.parse(text))
+                    if len(text) > limit:
+                        raise BadRequest("message", f"is larger than {limit} bytes")
+                    item = self.parse(text)
                 except BadRequest as exc:
-                    await queue.send(exc)
+                    item = exc
+                try:
+                    await queue.send(item)
+                except anyio.BrokenResourceError:
+                    return  # the trainer ended first (its socket broke): the session is ending
 
     def _running(self) -> bool:
         return self.run is not None and self.run.state == "running"

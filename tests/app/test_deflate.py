@@ -9,14 +9,9 @@ each message itself with one zlib context for the whole connection (context take
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import socket
-import struct
 import zlib
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -24,64 +19,10 @@ import pytest
 from app.serving.deflate import MEM_LEVEL
 from app.wire import decode_frame
 from tests.app.test_reliability import Server, start_server
+from tests.app.wsutil import RawClient
 
 START = {"type": "start", "config": {"grid": 100}, "paused": True}
 TAIL = b"\x00\x00\xff\xff"  # what permessage-deflate strips from each message
-
-
-class RawClient:
-    """One WebSocket over a plain socket: handshake, one masked text message out, frames in."""
-
-    def __init__(self, url: str, offer: str | None) -> None:
-        parts = urlsplit(url)
-        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            "GET /ws/train HTTP/1.1",
-            f"Host: {parts.netloc}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        if offer:
-            lines.append(f"Sec-WebSocket-Extensions: {offer}")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += self.sock.recv(1)
-        status, *rest = head.decode().split("\r\n")
-        assert status.split()[1] == "101", status
-        self.headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in rest if h)}
-        self.buffer = b""
-
-    def send_text(self, text: str) -> None:
-        data, mask = text.encode(), os.urandom(4)
-        assert len(data) < 126
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        self.sock.sendall(bytes([0x81, 0x80 | len(data)]) + mask + masked)
-
-    def _read(self, n: int) -> bytes:
-        while len(self.buffer) < n:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the server closed the connection"
-            self.buffer += chunk
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
-        return out
-
-    def frame(self) -> tuple[bool, int, bytes]:
-        """One whole message (the server does not fragment): (RSV1 set, opcode, payload)."""
-        b0, b1 = self._read(2)
-        assert b0 & 0x80, "a fragmented message"
-        n = b1 & 0x7F
-        if n == 126:
-            (n,) = struct.unpack(">H", self._read(2))
-        elif n == 127:
-            (n,) = struct.unpack(">Q", self._read(8))
-        return bool(b0 & 0x40), b0 & 0x0F, self._read(n)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def session(url: str, offer: str | None) -> tuple[dict[str, str], list[tuple[bool, int, bytes]]]:
