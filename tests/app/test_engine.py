@@ -60,11 +60,18 @@ async def drain(ws: Any) -> None:
         pass
 
 
+async def close(ws: Any) -> None:
+    """Close and read on meanwhile: a client that stopped reading holds the server's close
+    frame behind the messages it has not read (its library stops reading when its queue
+    is full), and would wait out its close timeout."""
+    await asyncio.gather(ws.close(), drain(ws))
+
+
 def test_the_same_seed_gives_the_same_curve_alone_and_in_a_class_of_30(server: Server) -> None:
     async def alone() -> list[float]:
         ws = await open_run(server, MINE)
         losses, _ = await losses_and_frames(ws, EPOCHS)
-        await ws.close()
+        await close(ws)
         return losses
 
     async def in_class() -> tuple[list[float], list[bytes]]:
@@ -76,7 +83,7 @@ def test_the_same_seed_gives_the_same_curve_alone_and_in_a_class_of_30(server: S
         await asyncio.sleep(0.5)  # the class is training: mine joins a stack of 30
         ws = await open_run(server, MINE)
         result = await losses_and_frames(ws, EPOCHS)
-        await ws.close()
+        await close(ws)
         for other in others:
             await other.close()
         await asyncio.gather(*readers)
@@ -119,11 +126,11 @@ def test_a_learner_pausing_changing_and_resetting_does_not_disturb_the_others(
             await busy.send(json.dumps(message))
             await asyncio.sleep(0.05)
         got, frames = await calm_losses
-        await busy.close()
-        await calm.close()
+        await close(busy)
+        await close(calm)
         ws = await open_run(server, MINE)
         want, _ = await losses_and_frames(ws, EPOCHS)
-        await ws.close()
+        await close(ws)
         return got, want, frames[-1]
 
     got, want, last = asyncio.run(main())
@@ -144,7 +151,7 @@ def test_a_class_of_stacks_each_trains_at_its_own_settings(server: Server) -> No
         sockets = [await open_run(server, {**MINE, **setup}) for setup in setups]
         got = await asyncio.gather(*(losses_and_frames(ws, 20) for ws in sockets))
         for ws in sockets:
-            await ws.close()
+            await close(ws)
         return list(got)
 
     for setup, (curve, frames) in zip(setups, asyncio.run(main()), strict=True):
@@ -274,8 +281,8 @@ def test_a_flood_of_traces_on_the_largest_network_leaves_a_neighbour_its_frames(
                 frames += 1
                 events.append("frame")
         await answered
-        await calm.close()
-        await flood.close()
+        await close(calm)
+        await close(flood)
         return sizes, indices, events
 
     sizes, indices, events = asyncio.run(main())

@@ -447,7 +447,7 @@ def test_clients_that_vanish_with_messages_queued_leave_no_traceback(tmp_path: P
 
 
 #: Seconds of the soak (the long run: SOAK_SECONDS=300, `make soak-long`).
-SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "20"))
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "8"))
 
 
 def process_figures(pids: list[int]) -> dict[int, tuple[float, int]]:
