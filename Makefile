@@ -65,15 +65,15 @@ load-long: $(STAMP)
 
 # 60 workers SIGKILLed, one every 2 s, in a connection storm (docs/performance.md).
 storm-long: $(STAMP)
-	@STORM_KILLS=60 STORM_EVERY=2 $(PY) -m pytest -q -s tests/app/test_workers.py -k kill_storm
+	@STORM_KILLS=60 STORM_EVERY=2 $(PY) -m pytest -q -s tests/app/test_worker_faults.py -k kill_storm
 
 # Waves of learners for five minutes on two workers: memory and descriptors stay bounded.
 soak-long: $(STAMP)
-	@SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/app/test_reliability.py -k soak
+	@SOAK_SECONDS=300 $(PY) -m pytest -q -s tests/app/test_soak.py -k soak
 
 # 64 clients that start and never read, with the default bound (BACKPROP_UNREAD_SECONDS).
 stalled-long: $(STAMP)
-	@STALLED=64 STALLED_UNREAD=20 $(PY) -m pytest -q -s tests/app/test_reliability.py -k never_read
+	@STALLED=64 STALLED_UNREAD=20 $(PY) -m pytest -q -s tests/app/test_clients.py -k never_read
 
 fuzz-long: $(STAMP)
 	@FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/app/test_fuzz.py
