@@ -74,7 +74,7 @@ async def soak_wave(server: Server, rng: Any, digit_runs: int = 1) -> int:
 def test_a_soak_keeps_memory_and_descriptors_bounded(tmp_path: Path) -> None:
     """Waves of learners for SOAK_SECONDS on two workers: after the last one left, every
     worker's descriptors are back where they were and its memory has grown by little."""
-    from tests.app.test_workers import worker_pids, workers_server
+    from tests.app.test_workers import sessions_per_worker, worker_pids, workers_server
 
     server = workers_server(tmp_path, BACKPROP_MAX_SESSIONS="64")
     rng = np.random.default_rng(3)
@@ -85,12 +85,20 @@ def test_a_soak_keeps_memory_and_descriptors_bounded(tmp_path: Path) -> None:
         def quiet() -> bool:
             return server.get("/api/stats")["sessions"] == 0
 
-        async def digits_on_both() -> None:  # two at once split one per worker
-            await asyncio.gather(*(digits_run(server) for _ in range(2)))
+        async def digits_on_both() -> None:
+            """A digits run on each worker: the first holds its place (a session) until the
+            second has started, which the supervisor therefore puts on the other worker."""
+            async with websockets.connect(server.ws + "/ws/mnist") as first:
+                config = {"hidden_layers": [16], "epochs": 1, "batch_size": 500}
+                await first.send(json.dumps({"type": "start", "config": config}))
+                await until(first, "ready")
+                assert sorted(sessions_per_worker(server)) == [0, 1]
+                await digits_run(server)
+                await until(first, "status", "done")
 
         for _ in range(2):  # warm up: imports, a class-sized stack, the MNIST data on both
             asyncio.run(soak_wave(server, rng))
-            assert wait_for(quiet, 15)  # equal loads: the two runs split one per worker
+            assert wait_for(quiet, 15)
             asyncio.run(digits_on_both())
         assert wait_for(quiet, 15)
         time.sleep(1.0)
