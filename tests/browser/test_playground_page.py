@@ -149,9 +149,10 @@ def test_own_points_by_clicking(page: Any, live_server: str) -> None:
     page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
     page.get_by_label("Dataset", exact=True).select_option("custom")
     page.get_by_text("Your own data").click()
-    box = page.get_by_role("region", name="Decision boundary").bounding_box()
+    region = page.get_by_role("region", name="Decision boundary")
     for i, (fx, fy) in enumerate([(0.3, 0.3), (0.35, 0.25), (0.7, 0.7), (0.75, 0.65)]):
         page.get_by_label("class 1" if i >= 2 else "class 0").check()
+        box = region.bounding_box()  # measured at each click: the page may have reflowed
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
     page.wait_for_function(
         "() => document.getElementById('boundary').data?.[1]?.x?.length >= 2", timeout=20000
