@@ -18,6 +18,7 @@ import math
 import os
 import struct
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ import numpy as np
 from numpy.lib import format as npy
 
 from nn_core.types import Array
+
+#: Held while a ``.npy`` header is parsed: ``ast`` on two threads at once can fail in
+#: CPython 3.11 (gh-106905, "AST constructor recursion depth mismatch").
+_HEADERS = threading.Lock()
 
 #: The end of central directory record: signature, then entries and the directory's size.
 _END = b"PK\x05\x06"
@@ -83,7 +88,8 @@ class NpzReader:
                 read_header = npy.read_array_header_2_0
             if read_header is None:
                 raise NpzError(f"array {name} has an unknown .npy version {version}")
-            shape, fortran, dtype = read_header(stream, max_header_size=10_000)
+            with _HEADERS:  # numpy parses it with ast, not thread-safe in CPython 3.11
+                shape, fortran, dtype = read_header(stream, max_header_size=10_000)
         except NpzError:
             stream.close()
             raise

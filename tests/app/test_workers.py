@@ -369,5 +369,5 @@ def test_stats_show_each_workers_memory_as_it_is_now(two: Server) -> None:
 
     before = reported()
     was, shown, real = asyncio.run(main())
-    assert real - was > 20  # the run's data and arrays came after the session opened
+    assert abs(real - was) > 20  # memory moved since the session opened: a stale row shows
     assert abs(shown - real) < 0.1 * real, (was, shown, real)
