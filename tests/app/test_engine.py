@@ -224,7 +224,7 @@ def test_a_neighbour_of_the_largest_network_gets_a_frame_every_tick() -> None:
     seconds, (huge_got, mine_got) = ticks_by_hand([huge, mine], 24)
     frames = [m for m in mine_got if isinstance(m, bytes)]
     assert len(frames) >= 22  # one in (almost) every tick: none in 24 before
-    assert max(seconds) < 0.3  # an unsliced epoch of the big one takes longer than that
+    assert max(seconds) < 0.6  # an unsliced epoch of the big one takes longer than that
     assert huge.trainer.optimizer.t > 0 and huge.trainer.epoch < mine.trainer.epoch
     progress = [e for e in mine_got if isinstance(e, dict) and e["type"] == "progress"]
     epochs = [e for p in progress for e in p["epochs"]]

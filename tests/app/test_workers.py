@@ -370,4 +370,4 @@ def test_stats_show_each_workers_memory_as_it_is_now(two: Server) -> None:
     before = reported()
     was, shown, real = asyncio.run(main())
     assert abs(real - was) > 20  # memory moved since the session opened: a stale row shows
-    assert abs(shown - real) < 0.1 * real, (was, shown, real)
+    assert abs(shown - real) < abs(real - was) / 2, (was, shown, real)  # nearer now than then

@@ -120,6 +120,13 @@ def pause(page: Any) -> int:
     page.get_by_role("button", name="Pause").click()
     wait_label(page, "Play")
     page.wait_for_function(f"() => {CURVE}.at(-1) === {EPOCH}")
+    shown = epoch(page)
+    for _ in range(10):  # epochs already on the way when the pause arrived still come in
+        page.wait_for_timeout(500)
+        if (now := epoch(page)) == shown:
+            break
+        shown = now
+    page.wait_for_function(f"() => {CURVE}.at(-1) === {EPOCH}")
     return epoch(page)
 
 
