@@ -8,6 +8,7 @@ package index (uv's cache makes the second run fast). The checkout is never on t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import nn_core
+from app.playground.lesson import LESSON_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,6 +82,8 @@ def test_the_wheels_carry_their_files_and_one_version(wheels: dict[str, Path]) -
     for f in ("app/templates/playground.html", "app/templates/digits.html", "app/static/"):
         assert any(n.startswith(f) for n in names), f
     assert "app/digits/shipped/mnist-mlp.npz" in names
+    lessons = {n for n in names if n.startswith("app/playground/lessons/")}
+    assert {f"app/playground/lessons/{p.name}" for p in LESSON_DIR.glob("*.toml")} == lessons
     assert "nn_core/data/mnist_bundled.npz" in names
     assert {"app/py.typed", "nn_core/py.typed"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
@@ -159,6 +163,11 @@ def test_the_wheel_serves_both_pages_and_their_files_from_anywhere(server: str) 
     for path in linked:
         status, body = _get(server + path.decode())
         assert status == 200 and body, path
+    status, body = _get(server + "/api/options")
+    listed = json.loads(body)["lessons"]
+    assert status == 200 and len(listed) == len(list(LESSON_DIR.glob("*.toml")))
+    status, body = _get(server + f"/api/lessons/{listed[0]['id']}")
+    assert status == 200 and json.loads(body)["steps"]
 
 
 def test_every_command_of_the_wheel_runs(web_venv: Path, server: str, tmp_path: Path) -> None:
