@@ -81,6 +81,7 @@ REQUEST_TYPES = (
     "edit",
     "trace",
     "verify",
+    "matrix",
 )
 
 

@@ -154,6 +154,16 @@ class Trainer:
         n = self.x_train.shape[0]
         return n if not self.batch_size else min(self.batch_size, n)
 
+    def next_batch(self) -> Array:
+        """The training rows (indices into ``x_train``) the next update trains on, drawn
+        nothing: between epochs, the next epoch's shuffle is read from a copy of the
+        generator, so the run goes on exactly as if nobody had looked."""
+        if self._order is not None:
+            return self._order[self._pos : self._pos + self._bs].copy()
+        peek = np.random.Generator(type(self.rng.bit_generator)())
+        peek.bit_generator.state = self.rng.bit_generator.state
+        return peek.permutation(self.x_train.shape[0])[: self.epoch_batch()]
+
     def begin_epoch(self) -> None:
         """Start an epoch: its rate (by the schedule), its batch size and its shuffle."""
         total = self.max_epochs or 0

@@ -6,9 +6,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from app.playground.matrix import matrix_event
 from app.playground.run import PlaygroundRun
 from app.playground.schema import StartRequest, parse_request
-from app.session.requests import EditRequest, TraceRequest, VerifyRequest
+from app.session.requests import EditRequest, MatrixRequest, TraceRequest, VerifyRequest
 from app.session.session import Session
 from app.validation import BadRequest
 from app.wire import edited_event, encode_json, export_event
@@ -18,7 +19,7 @@ class PlaygroundSession(Session[PlaygroundRun]):
     elsewhere = {"save": "save is for MNIST runs on the digits page"}
     #: A trace or a gradient check costs tens of milliseconds for a big network (a check
     #: evaluates the whole training set four times): at most ten a second per learner.
-    paced = {"trace": 0.1, "verify": 0.1}
+    paced = {"trace": 0.1, "verify": 0.1, "matrix": 0.1}
 
     def __init__(self, *args: Any, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
@@ -60,6 +61,14 @@ class PlaygroundSession(Session[PlaygroundRun]):
     def _trace_text(self, split: str, index: int) -> str:
         return encode_json(self._run().trace_event(split, index))
 
+    async def on_matrix(self, item: MatrixRequest) -> None:
+        """Computed and encoded on the worker thread, like a trace."""
+        run = self._run()
+        text = await self.in_thread(
+            lambda: encode_json(matrix_event(run.network, run.trainer, item.batch))
+        )
+        await self.send_json(text)
+
     async def on_verify(self, item: VerifyRequest) -> None:
         run = self._run()
         try:
@@ -81,6 +90,7 @@ class PlaygroundSession(Session[PlaygroundRun]):
         "start": on_start,
         "edit": on_edit,
         "trace": on_trace,
+        "matrix": on_matrix,
         "verify": on_verify,
         "export": on_export,
     }

@@ -74,6 +74,14 @@ class TraceRequest(Strict):
     index: number("index", int)  # type: ignore[valid-type]
 
 
+class MatrixRequest(Strict):
+    """A batch's backward pass in the tutorials' matrix form: the next mini-batch or the
+    whole training set."""
+
+    type: Literal["matrix"]
+    batch: Literal["next", "train"] = "next"
+
+
 class VerifyRequest(Strict):
     """A finite-difference check of one parameter's gradient."""
 
@@ -108,6 +116,7 @@ def make_parser(
         | SaveRequest
         | EditRequest
         | TraceRequest
+        | MatrixRequest
         | VerifyRequest,
         Field(discriminator="type"),
     ]

@@ -88,3 +88,30 @@ def test_matrix_form_leaves_the_network_alone() -> None:
     mf = matrix_form(net, x, y)
     np.testing.assert_array_equal(net.flat_parameters, before)
     assert mf.loss == pytest.approx(net.loss(x, y), rel=1e-12)
+
+
+def test_next_batch_is_the_batch_the_next_update_trains_on() -> None:
+    """Read between epochs and inside one; the run's numbers do not change by looking."""
+    from nn_core.optimizers import SGD
+    from nn_core.training import Trainer
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, (23, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+
+    def trainer() -> Trainer:
+        net = Network([2, 3, 1], output_activation="sigmoid", loss="bce", seed=1)
+        return Trainer(net, SGD(0.1), x, y, batch_size=5, seed=7)
+
+    looked, alone = trainer(), trainer()
+    for _ in range(4):
+        batch = looked.next_batch()
+        assert batch.shape == (5,)
+        looked.begin_epoch()
+        assert looked._order is not None
+        np.testing.assert_array_equal(batch, looked._order[:5])
+        looked.advance(batches=1)
+        np.testing.assert_array_equal(looked.next_batch(), looked._order[5:10])
+        looked.advance()
+        alone.step()
+    np.testing.assert_array_equal(looked.network.flat_parameters, alone.network.flat_parameters)
