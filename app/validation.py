@@ -54,6 +54,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     # reached, and every weight and bias it brings
     "epoch": (0, 2**31 - 1),
     "parameter": (-1e4, 1e4),
+    # many seeds at once (the playground's "Run 16 seeds"): how many, and epochs each
+    "seeds": (2, 16),
+    "seed_epochs": (1, 5000),
 }
 #: The digits page's ranges: the playground's, with MNIST-sized networks and batches (and
 #: the most a saved model file may claim).
@@ -82,6 +85,8 @@ REQUEST_TYPES = (
     "trace",
     "verify",
     "matrix",
+    "seeds",
+    "pick_seed",
 )
 
 

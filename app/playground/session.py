@@ -3,14 +3,24 @@ trace, verify) and export, all on a :class:`~app.playground.run.PlaygroundRun`."
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import time
 from typing import Any
 
 from app.playground.matrix import matrix_event
 from app.playground.run import PlaygroundRun
 from app.playground.schema import StartRequest, parse_request
-from app.session.requests import EditRequest, MatrixRequest, TraceRequest, VerifyRequest
-from app.session.session import Session
+from app.playground.seeds import SeedRuns, history_event
+from app.session.requests import (
+    EditRequest,
+    MatrixRequest,
+    PickSeedRequest,
+    SeedsRequest,
+    TraceRequest,
+    VerifyRequest,
+)
+from app.session.session import Receive, Session
 from app.validation import BadRequest
 from app.wire import edited_event, encode_json, export_event
 
@@ -20,11 +30,22 @@ class PlaygroundSession(Session[PlaygroundRun]):
     #: A trace or a gradient check costs tens of milliseconds for a big network (a check
     #: evaluates the whole training set four times): at most ten a second per learner.
     paced = {"trace": 0.1, "verify": 0.1, "matrix": 0.1}
+    #: How often a seeds run tells the page where its seeds are.
+    SEEDS_EVERY = 0.25
 
     def __init__(self, *args: Any, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
         options.setdefault("parse", parse_request)
         super().__init__(*args, **options)
+        self.seeds: SeedRuns | None = None
+        self._seeds_task: asyncio.Task[None] | None = None
+        self._seeds_lock = asyncio.Lock()  # the seeds' stack: one thread at a time
+
+    async def serve(self, receive: Receive) -> None:
+        try:
+            await super().serve(receive)
+        finally:
+            self._stop_seeds()
 
     def _run(self) -> PlaygroundRun:
         assert self.run is not None
@@ -77,6 +98,57 @@ class PlaygroundSession(Session[PlaygroundRun]):
             event = exc.event()
         await self.send_json(event)
 
+    # ------------------------------------------------------------ many seeds
+    async def on_seeds(self, item: SeedsRequest) -> None:
+        """Train the current setup from several seeds beside the learner's run."""
+        self._stop_seeds()
+        if item.stop:
+            return
+        cfg = self._run().restart_config()
+        try:
+            self.seeds = await self.in_thread(SeedRuns, cfg, item.seeds, item.seed_epochs)
+        except (BadRequest, ValueError) as exc:
+            await self.send_json(BadRequest("config", str(exc)).event())
+            return
+        self._seeds_task = asyncio.get_running_loop().create_task(self._train_seeds(self.seeds))
+
+    async def _train_seeds(self, seeds: SeedRuns) -> None:
+        said = 0.0
+        while True:
+            async with self._seeds_lock:
+                done = await self.in_thread(seeds.advance)
+                if done or time.monotonic() - said >= self.SEEDS_EVERY:
+                    said = time.monotonic()
+                    self._post(await self.in_thread(lambda: encode_json(seeds.event())))
+            if done:
+                return
+
+    def _post(self, event: str) -> None:
+        """Out through the session's sender, in order with its other messages."""
+        self._outbox.put_nowait(([event], False))
+
+    def _stop_seeds(self) -> None:
+        if self._seeds_task is not None:
+            self._seeds_task.cancel()
+            self._seeds_task = None
+
+    async def on_pick_seed(self, item: PickSeedRequest) -> None:
+        """The chosen seed's run, as trained, becomes the learner's run (paused)."""
+        if self.seeds is None:
+            await self.error("seed", "there are no seeds to pick from: run the seeds first")
+            return
+        seeds = self.seeds
+        async with self._seeds_lock:
+            run = await self.in_thread(seeds.pick, item.seed)
+        if run is None:
+            first = seeds.cfg.seed
+            await self.error(
+                "seed", f"must be one of the seeds run: {first} to {first + len(seeds.runs)}"
+            )
+            return
+        await self.send_json(history_event(run))
+        await self.start(run.cfg, "paused", lambda _cfg: run)
+
     async def on_export(self, _item: Any) -> None:
         run = self._run()
         exported = await self.in_thread(run.export)
@@ -91,6 +163,8 @@ class PlaygroundSession(Session[PlaygroundRun]):
         "edit": on_edit,
         "trace": on_trace,
         "matrix": on_matrix,
+        "seeds": on_seeds,
+        "pick_seed": on_pick_seed,
         "verify": on_verify,
         "export": on_export,
     }

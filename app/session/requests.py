@@ -82,6 +82,23 @@ class MatrixRequest(Strict):
     batch: Literal["next", "train"] = "next"
 
 
+class SeedsRequest(Strict):
+    """Train the current setup from ``seeds`` seeds side by side, ``seed_epochs`` epochs
+    each (``stop``: no more)."""
+
+    type: Literal["seeds"]
+    seeds: number("seeds", int) = 16  # type: ignore[valid-type]
+    seed_epochs: number("seed_epochs", int) = 300  # type: ignore[valid-type]
+    stop: bool = False
+
+
+class PickSeedRequest(Strict):
+    """Make one of the seeds' runs, as trained, the learner's run."""
+
+    type: Literal["pick_seed"]
+    seed: number("seed", int)  # type: ignore[valid-type]
+
+
 class VerifyRequest(Strict):
     """A finite-difference check of one parameter's gradient."""
 
@@ -117,6 +134,8 @@ def make_parser(
         | EditRequest
         | TraceRequest
         | MatrixRequest
+        | SeedsRequest
+        | PickSeedRequest
         | VerifyRequest,
         Field(discriminator="type"),
     ]
