@@ -122,7 +122,9 @@ def test_following_each_lesson_meets_its_checks(lesson: Lesson) -> None:
     for n, step in enumerate(lesson.steps):
         if step.action and step.action.do == "set":
             config = {**config, **step.action.config}
-        if step.action and step.action.do in ("set", "reset"):
+        if step.action and step.action.do == "regenerate":  # a new seed, as the page draws
+            config = {**config, "seed": config.get("seed", 0) + 1}
+        if step.action and step.action.do in ("set", "reset", "regenerate"):
             run = PlaygroundRun(TrainConfig.model_validate({**config, "max_epochs": None}))
         pinned = pinned or bool(step.action and step.action.do == "pin")
         if step.check is None:
