@@ -18,6 +18,7 @@ import { datasetThumbs, parseCsv } from "./datasets.js";
 import { PinnedRuns } from "./pins.js";
 import { copyLink, download } from "./share.js";
 import { TracePanel } from "./trace.js";
+import { Teaching } from "./teach.js";
 
 const $ = (id) => document.getElementById(id);
 const FIELD_IDS = Object.fromEntries(CONTROLS.map((c) => [c.key, c.id]));
@@ -44,6 +45,7 @@ let readout;
 let diagram;
 let tracer;
 let health;
+let teach;                    // lessons, many seeds, the matrix form (teach.js)
 
 function setAlert(text, field) {
   $("alert").textContent = text || "";
@@ -368,8 +370,10 @@ async function main() {
   datasetThumbs($("dataset-thumbs"), options, DATASET_NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
   pins = new PinnedRuns($("pins"), losses, { onUnpin: () => $("pin-run").focus() });
   enableTooltips();
+  teach = new Teaching({ options, handlers, send: (m) => socket.send(m), page: { state: () => state, start, render: () => renderControls(state), transport: () => transport, losses, pins: () => pins, setAlert } });
   const unknown = [];
-  linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
+  const linked = readHash(location.hash, options.schema, unknown);
+  linkMessage = loadSetup((await teach.fromLink(Object.keys(linked).length > 0)) || linked, unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
   resumer.offerKept();

@@ -10,15 +10,16 @@ const num = (v) => (v == null ? "–" : v === 0 ? "0" : Math.abs(v) < 1e-3 || Ma
 
 // What each matrix is, by name: its formula in the tutorials' notation.
 function formulas(l, last, fused) {
-  const dz = last ? (fused ? "dZ = A − Y" : "dZ = dA ⊙ f′(Z)") : `dZ = dA ⊙ f′(Z), dA = W${l + 2}ᵀ·dZ${l + 2}`;
+  const [k, up] = [l + 1, l + 2];
+  const dz = last && fused ? `dZ${k} = A${k} − Y` : `dZ${k} = dA${k} ⊙ f′(Z${k})${last ? "" : `, dA${k} = W${up}ᵀ·dZ${up}`}`;
   return {
-    A_prev: l === 0 ? "A₀ = X (the inputs)" : `A${l} (the layer below's output)`,
-    Z: `Z${l + 1} = W${l + 1}·A${l} + b${l + 1}`,
-    A: `A${l + 1} = f(Z${l + 1})`,
-    dZ: dz.replaceAll("dZ", `dZ${l + 1}`).replace("dA ⊙", `dA${l + 1} ⊙`).replace("f′(Z)", `f′(Z${l + 1})`),
-    dW: `dW${l + 1} = (1/m)·dZ${l + 1}·A${l}ᵀ`,
-    db: `db${l + 1} = (1/m)·Σ dZ${l + 1}`,
-    dA_prev: `dA${l} = W${l + 1}ᵀ·dZ${l + 1}`,
+    A_prev: l === 0 ? "A0 = X (the inputs)" : `A${l} (the layer below's output)`,
+    Z: `Z${k} = W${k}·A${l} + b${k}`,
+    A: `A${k} = f(Z${k})`,
+    dZ: dz,
+    dW: `dW${k} = (1/m)·dZ${k}·A${l}ᵀ`,
+    db: `db${k} = (1/m)·Σ dZ${k}`,
+    dA_prev: `dA${l} = W${k}ᵀ·dZ${k}`,
   };
 }
 

@@ -35,11 +35,18 @@ const NOT_IN_LINK = ["points", "grid"];
 const hashKeys = (schema) => Object.keys(schema.properties).filter((k) => !NOT_IN_LINK.includes(k));
 const PARSE = { features: list, hidden_layers: ints, activation: (v) => (v.includes(",") ? list(v) : v) };
 
+// What a link carries besides the settings: the preset or lesson the page shows (their
+// titles and texts come back with the link) and the lesson's step.
+export const EXTRA_KEYS = ["preset", "lesson", "step"];
+export const linkExtras = new Map();
+
 export function readHash(hash, schema, unknown = []) {
   const out = {};
   const keys = hashKeys(schema);
   const params = new URLSearchParams(hash.replace(/^#/, ""));
+  linkExtras.clear();
   for (const [k, v] of params) {
+    if (EXTRA_KEYS.includes(k)) { linkExtras.set(k, v); continue; }
     if (!keys.includes(k)) { unknown.push(k); continue; }
     const parse = PARSE[k];
     if (parse) out[k] = parse(v);
@@ -56,6 +63,7 @@ export function writeHash(config, schema) {
     if (v == null) continue;
     params.set(k, Array.isArray(v) ? v.join(",") : String(v));
   }
+  for (const [k, v] of linkExtras) params.set(k, v);
   const hash = "#" + params.toString().replace(/%2C/g, ",");
   if (location.hash !== hash) history.replaceState(null, "", hash);
 }
