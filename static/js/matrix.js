@@ -6,6 +6,7 @@
 import { COLORS } from "./paint.js";
 
 const $ = (id) => document.getElementById(id);
+const ROWS_NAMED = 8;  // the batch's first points named in the status line
 const num = (v) => (v == null ? "–" : v === 0 ? "0" : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toPrecision(3));
 
 // What each matrix is, by name: its formula in the tutorials' notation.
@@ -59,7 +60,7 @@ export class MatrixPanel {
     const first = msg.layers[0];
     if (msg.m > msg.columns_shown) cut.push(`the first ${msg.columns_shown} of its ${msg.m} samples`);
     if (msg.layers.some((l) => l.shapes.Z[0] > msg.units_shown)) cut.push(`the first ${msg.units_shown} units of a layer`);
-    const which = msg.batch === "train" ? `the whole training set (m = ${msg.m})` : `the next mini-batch (m = ${msg.m}, points ${msg.rows.slice(0, 8).join(", ")}${msg.rows.length > 8 ? ", …" : ""})`;
+    const which = msg.batch === "train" ? `the whole training set (m = ${msg.m})` : `the next mini-batch (m = ${msg.m}, points ${msg.rows.slice(0, ROWS_NAMED).join(", ")}${msg.rows.length > ROWS_NAMED ? ", …" : ""})`;
     $("matrix-status").textContent = `Epoch ${msg.epoch}, ${which}; loss ${num(msg.loss)}.${cut.length ? ` Tables show ${cut.join(" and ")}; shapes are whole.` : ""}`;
     const n = msg.layers.length;
     this.body.replaceChildren(...msg.layers.map((lay, l) => {
