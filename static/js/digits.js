@@ -2,6 +2,7 @@
 
 import "./mnist.js";
 import { fetchModels, showMine } from "./models.js";
+import { clearSaliency, drawSaliency } from "./saliency.js";
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("digit-canvas");
@@ -13,7 +14,12 @@ let inFlight = false;
 let queued = false;
 let lastSent = 0;
 
+// How many pen points the drawing has, and (on #prediction) how many the answer shown was
+// for: equal once the prediction on screen is the whole drawing's.
+const points = () => strokes.reduce((n, s) => n + s.length, 0);
+
 function paint() {
+  canvas.dataset.points = points();
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.strokeStyle = "#111";
@@ -100,6 +106,7 @@ async function predict() {
   if (inFlight) { queued = true; return; }
   inFlight = true;
   lastSent = performance.now();
+  const sent = points();
   try {
     let r;
     try {
@@ -121,6 +128,7 @@ async function predict() {
     clearTimeout(retry);
     $("confidence").classList.remove("trouble");
     show(body);
+    $("prediction").dataset.points = sent;
   } catch (err) {
     $("confidence").classList.add("trouble");
     $("confidence").textContent = `Could not classify: ${err.message}`;
@@ -135,9 +143,9 @@ function classNames() {
   return info?.classes || ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 }
 
-function drawBars(p, label) {
+function drawBars(p, label, unsure = false) {
   const names = classNames();
-  const colors = p.map((_, i) => (i === label ? "#0877bd" : "#b9c6d3"));
+  const colors = p.map((_, i) => (i !== label ? "#b9c6d3" : unsure ? "#7d8a99" : "#0877bd"));
   Plotly.react($("probabilities"), [{
     type: "bar", x: names, y: p, marker: { color: colors },
     hovertemplate: "%{x}: %{y:.1%}<extra></extra>",
@@ -150,11 +158,17 @@ function drawBars(p, label) {
 function show(body) {
   const names = classNames();
   const p = body.probabilities;
-  $("prediction").textContent = names[body.label];
-  $("prediction").style.fontSize = names[body.label].length > 2 ? "28px" : "";
-  $("confidence").textContent = `${(100 * p[body.label]).toFixed(1)} % sure`;
-  $("not-digit").textContent = body.maybe_not_a_digit ? `This may not be a digit: ${body.why.join("; ")}.` : "";
-  drawBars(p, body.label);
+  const name = names[body.label];
+  const pct = `${(100 * p[body.label]).toFixed(1)} %`;
+  // "may not be a digit": no big answer as if sure; the warning first, then the best guess
+  const unsure = body.maybe_not_a_digit;
+  $("prediction").textContent = unsure ? "?" : name;
+  $("prediction").classList.toggle("unsure", unsure);
+  $("prediction").style.fontSize = !unsure && name.length > 2 ? "28px" : "";
+  $("not-digit").textContent = unsure ? `This may not be a digit: ${body.why.join("; ")}.` : "";
+  $("confidence").textContent = unsure ? `It looks most like ${name} (${pct}).` : `${pct} sure`;
+  $("confidence").classList.toggle("unsure", unsure);
+  drawBars(p, body.label, unsure);
   const seen = $("seen").getContext("2d");
   const img = seen.createImageData(28, 28);
   body.input.forEach((v, i) => {
@@ -162,7 +176,7 @@ function show(body) {
     img.data.set([g, g, g, 255], i * 4);
   });
   seen.putImageData(img, 0, 0);
-  if (body.saliency) drawSaliency(body.input, body.saliency, names[body.label]);
+  if (body.saliency) showSaliency(body.input, body.saliency, name);
   const box = $("activations");
   box.replaceChildren();
   for (const layer of body.hidden) {
@@ -181,27 +195,24 @@ function show(body) {
   }
 }
 
-// d p(class) / d pixel over the input the model saw: blue raises the class, orange lowers it.
-function drawSaliency(input, sal, name) {
-  const ctx = $("saliency").getContext("2d");
-  const img = ctx.createImageData(28, 28);
-  const max = Math.max(1e-12, ...sal.map(Math.abs));
-  sal.forEach((s, i) => {
-    const t = Math.min(1, Math.abs(s) / max);
-    const base = 255 - Math.round(90 * input[i]);  // the digit stays faintly visible
-    const [r, g, b] = s >= 0 ? [8, 119, 189] : [245, 147, 34];
-    img.data.set([base + (r - base) * t, base + (g - base) * t, base + (b - base) * t, 255], i * 4);
-  });
-  ctx.putImageData(img, 0, 0);
+function showSaliency(input, sal, name) {
+  drawSaliency($("saliency"), input, sal);
   $("saliency-title").textContent = `Pixels that would raise / lower the ${name}`;
+  $("saliency-legend-up").textContent = `raises p(${name})`;
+  $("saliency-legend-down").textContent = `lowers p(${name})`;
 }
 
 function showEmpty() {
   clearTimeout(retry);
   $("confidence").classList.remove("trouble");
-  $("saliency").getContext("2d").clearRect(0, 0, 28, 28);
+  clearSaliency($("saliency"));
   $("saliency-title").textContent = "Pixels that would raise / lower the answer";
+  $("saliency-legend-up").textContent = "raises the answer";
+  $("saliency-legend-down").textContent = "lowers the answer";
   $("prediction").textContent = "";
+  $("prediction").dataset.points = 0;
+  $("prediction").classList.remove("unsure");
+  $("confidence").classList.remove("unsure");
   $("confidence").textContent = "Draw in the box";
   $("not-digit").textContent = "";
   if (window.Plotly) drawBars(new Array(10).fill(0), -1);

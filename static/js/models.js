@@ -30,6 +30,7 @@ async function quotaRules() {
   if (!rules) rules = (await (await fetch("/api/options")).json()).models;
   return rules;
 }
+const said = (q, mine, bytes) => `${mine.length} of ${q.owner_models} models, ${mb(bytes)} of ${mb(q.owner_bytes)}.`;
 
 const mb = (n) => (n < 1e6 ? `${Math.ceil(n / 1e3)} kB` : `${(n / 1e6).toFixed(1)} MB`);
 
@@ -53,9 +54,9 @@ export async function showMine(models) {
     list.append(row);
   }
   $("my-models-empty").hidden = mine.length > 0;
-  const q = await quotaRules();
   const bytes = mine.reduce((sum, m) => sum + (m.bytes || 0), 0);
-  $("my-models-quota").textContent = `${mine.length} of ${q.owner_models} models, ${mb(bytes)} of ${mb(q.owner_bytes)}.`;
+  // the quotas come with the options: a server that is gone leaves the line as it was
+  await quotaRules().then((q) => { $("my-models-quota").textContent = said(q, mine, bytes); }, () => {});
 }
 
 async function remove(name) {

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from app.digits.store import DEFAULT_MODEL, SHIPPED_DIR, ModelStore
+from nn_core.model import Network
 from tests.browser.conftest import ROOT, free_port
 from tests.browser.test_digits_page import DIGITS, draw, prediction
 
@@ -137,3 +139,32 @@ def test_a_drawing_made_while_the_server_is_down_says_so_then_is_classified(
     server.start()
     assert prediction(page) == "7"  # asked again by itself once the server is back
     assert "%" in text(page, "confidence")
+
+
+#: The model token this test's browser keeps (as localStorage would).
+MINE = "m" * 32
+
+
+def test_every_request_made_while_the_server_is_down_says_so_in_words(
+    page: Any, server: Restartable
+) -> None:
+    """A prediction for another model and a delete, asked of a server that is gone: each
+    says so in words (never the browser's "Failed to fetch"), and no promise is left
+    unhandled (the page fixture fails on any page error)."""
+    net, meta = Network.load_with_metadata(SHIPPED_DIR / f"{DEFAULT_MODEL}.npz")
+    ModelStore(server.data).save("mine", net, meta, MINE)
+    page.context.add_init_script(f"localStorage.setItem('backprop-model-owner', '{MINE}')")
+    page.goto(server.url + "/digits")
+    page.get_by_role("button", name="Delete model mine").wait_for()
+    draw(page, DIGITS["1"])
+    assert prediction(page) == "1"
+    server.stop(signal.SIGKILL)
+    page.select_option("#model", "mine")  # asks again, for this model
+    wait_text(page, "confidence", "Can't reach the server to classify your drawing; trying again")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete model mine").click()
+    wait_text(page, "my-models-note", "Not deleted: the server did not answer. Try again in a")
+    assert "fetch" not in page.locator("body").inner_text().lower()
+    server.start()
+    assert prediction(page) == "1"  # asked again by itself once the server is back
+    assert page.get_by_role("button", name="Delete model mine").is_visible()  # not deleted

@@ -63,16 +63,19 @@ def draw(
         page.mouse.up()
 
 
-def prediction(page: Any, previous: str = "") -> str:
-    status = page.get_by_role("status", name="Prediction")
-    page.wait_for_function(
-        "prev => { const t = document.getElementById('prediction').textContent; "
-        "return t !== '' && t !== prev; }",
-        arg=previous,
-        timeout=10000,
-    )
-    page.wait_for_timeout(400)  # the pen-up prediction lands after the throttled ones
-    return str(status.inner_text())
+#: True once the answer on screen is the whole drawing's: the page keeps on the canvas how
+#: many pen points it has, and on the prediction how many the answer shown was for (the
+#: answers to the drawing's first strokes come first, and may be another digit).
+WHOLE_DRAWING = (
+    "() => { const p = document.getElementById('prediction'); return p.textContent !== '' &&"
+    " p.dataset.points === document.getElementById('digit-canvas').dataset.points; }"
+)
+
+
+def prediction(page: Any) -> str:
+    """The prediction shown for the whole drawing, once it is there."""
+    page.wait_for_function(WHOLE_DRAWING, timeout=20000)
+    return str(page.get_by_role("status", name="Prediction").inner_text())
 
 
 @pytest.mark.parametrize("digit", list(DIGITS))
@@ -95,10 +98,9 @@ def test_clear_and_undo(page: Any, live_server: str) -> None:
     draw(page, DIGITS["1"])
     assert prediction(page) == "1"
     draw(page, [[(90, 70), (250, 70)]])  # a top bar turns the 1 into a 7
-    page.wait_for_timeout(800)
+    prediction(page)
     page.get_by_role("button", name="Undo").click()
-    page.wait_for_timeout(800)
-    assert page.get_by_role("status", name="Prediction").inner_text() == "1"
+    assert prediction(page) == "1"
     page.get_by_role("button", name="Clear").click()
     assert page.get_by_role("status", name="Prediction").inner_text() == ""
 
@@ -142,17 +144,27 @@ def test_train_save_and_use_a_model_from_the_page(page: Any, live_server: str) -
     )
 
 
+SCRIBBLE = [[(80, 80), (260, 260)], [(260, 80), (80, 260)]]  # an X
+
+
 def test_a_scribble_may_not_be_a_digit(page: Any, live_server: str) -> None:
+    """No big digit and "% sure" for what may not be a digit: a "?", the warning first,
+    then the best guess in words; a real digit afterwards is shown as sure again."""
     page.goto(live_server + "/digits")
-    draw(page, [[(80, 80), (260, 260)], [(260, 80), (80, 260)]])
-    prediction(page)
-    note = page.locator("#not-digit")
-    page.wait_for_function("() => document.getElementById('not-digit').textContent !== ''")
-    assert note.inner_text().startswith("This may not be a digit")
+    draw(page, SCRIBBLE)
+    assert prediction(page) == "?"
+    note, confidence = page.locator("#not-digit"), page.locator("#confidence")
+    assert note.inner_text().startswith("This may not be a digit: ")
+    guess = confidence.inner_text()
+    assert guess.startswith("It looks most like ") and "sure" not in guess, guess
+    top = page.evaluate("() => Math.max(...document.getElementById('probabilities').data[0].y)")
+    assert guess.endswith(f"({100 * top:.1f} %).")
+    assert note.bounding_box()["y"] < confidence.bounding_box()["y"]  # the warning first
     page.get_by_role("button", name="Clear").click()
     draw(page, DIGITS["7"])
     assert prediction(page) == "7"
     assert note.inner_text() == ""
+    assert confidence.inner_text().endswith(" % sure")
 
 
 def test_full_batch_architectures_warn_that_an_epoch_is_one_update(
@@ -171,14 +183,28 @@ def test_saliency_map_and_model_download(page: Any, live_server: str) -> None:
     assert prediction(page) == "7"
     sal = page.get_by_role("img", name="Pixels that would raise / lower the 7")
     assert sal.is_visible()
+    box = sal.bounding_box()
+    assert box["width"] >= 160 and box["height"] >= 160, box  # large enough to read
+    legend = page.get_by_role("group", name="Saliency colours")
+    assert legend.is_visible()
+    assert legend.inner_text().split() == ["lowers", "p(7)", "no", "effect", "raises", "p(7)"]
+    # blue raises the 7 and orange lowers it; smoothed, so neighbours inside one input
+    # pixel's square differ (drawn square by square they would be equal)
     colours = page.evaluate(
-        """() => { const d = document.getElementById('saliency').getContext('2d')
-            .getImageData(0, 0, 28, 28).data; let up = 0, down = 0;
+        """() => { const c = document.getElementById('saliency');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let up = 0, down = 0, pairs = 0, differ = 0;
             for (let i = 0; i < d.length; i += 4) {
-              if (d[i + 2] > d[i] + 60) up++; if (d[i] > d[i + 2] + 60) down++; }
-            return [up, down]; }"""
+              if (d[i + 2] > d[i] + 60) up++; if (d[i] > d[i + 2] + 60) down++;
+              const x = (i / 4) % c.width;
+              if ((x + 1) % (c.width / 28) !== 0) {
+                pairs++;
+                if (Math.abs(d[i] - d[i + 4]) + Math.abs(d[i + 2] - d[i + 6]) > 2) differ++; } }
+            return [up, down, differ / pairs, c.width]; }"""
     )
-    assert colours[0] > 5 and colours[1] > 5  # pixels that raise and pixels that lower the 7
+    cells = (colours[3] / 28) ** 2
+    assert colours[0] > 5 * cells and colours[1] > 5 * cells, colours
+    assert colours[2] > 0.3, colours
     link = page.get_by_role("link", name="Download mnist-mlp")
     assert link.get_attribute("href") == "/api/models/mnist-mlp/download"
     with page.expect_download() as got:

@@ -1,14 +1,22 @@
 """Saved models on the digits page in real Chromium: two browsers, one name; delete with
-the keyboard; a 40-character name on a phone."""
+the keyboard; a 40-character name on a phone, and everywhere a name is shown."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from app.digits.store import DEFAULT_MODEL, SHIPPED_DIR, ModelStore
+from nn_core.model import Network
+from tests.browser.test_digits_connection import MINE, Restartable, server
+from tests.browser.test_digits_page import DIGITS, draw, prediction
 
 pytestmark = pytest.mark.browser
+__all__ = ["server"]  # the fixture: a server of this test's own, with its own models
 
 
 @pytest.fixture()
@@ -124,3 +132,92 @@ def test_a_long_name_fits_a_phone(browser: Any, live_server: str) -> None:
         assert field.get_attribute("maxlength") == "40"
     finally:
         context.close()
+
+
+#: Another browser's model token.
+THEIRS = "t" * 32
+#: Each element showing ``text``: does the page, the canvas and each of them fit the width?
+FITS = """text => {
+  const w = window.innerWidth, c = document.getElementById('digit-canvas').getBoundingClientRect();
+  const shown = [...document.querySelectorAll('body *')].filter(e => e.getClientRects().length &&
+    [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.includes(text)));
+  const select = document.getElementById('model').getBoundingClientRect();
+  return {width: w, scroll: document.documentElement.scrollWidth, canvas: [c.left, c.right],
+    select: select.right, shown: shown.length,
+    over: shown.filter(e => e.getBoundingClientRect().right > w + 0.5).map(e => e.id || e.tagName)};
+}"""
+
+
+def fits(page: Any, text: str) -> None:
+    """At a phone's, a laptop's and a desktop's width, nothing that shows ``text`` (a model
+    name) is wider than the window, the page does not scroll sideways and the canvas is
+    whole; then back to the phone."""
+    for width, height in ((1366, 768), (1920, 1080), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        with contextlib.suppress(PlaywrightTimeout):  # the charts follow the window's size
+            page.wait_for_function(  # a moment later: the asserts say what did not fit
+                "() => document.documentElement.scrollWidth <= window.innerWidth", timeout=10000
+            )
+        got = page.evaluate(FITS, text)
+        assert got["scroll"] <= width and got["select"] <= width, got
+        assert got["canvas"][0] >= 0 and got["canvas"][1] <= width, got
+        assert got["shown"] > 0 and not got["over"], str(got)
+
+
+def answer(page: Any, dialog: list[str], accept: bool) -> None:
+    def handle(d: Any) -> None:
+        dialog.append(d.message)
+        d.accept() if accept else d.dismiss()
+
+    page.once("dialog", handle)
+
+
+@pytest.mark.parametrize("letter", ["W", "x"])
+def test_a_long_name_fits_everywhere_it_is_shown(
+    page: Any, server: Restartable, letter: str
+) -> None:
+    """The longest name, in the widest and in a narrow letter: the model list, its info and
+    download link, "your saved models", a refusal, "not saved", "saved as", the delete
+    confirmation and "deleted" fit a phone, a laptop and a desktop."""
+    name, theirs = letter * 40, letter * 39 + "y"
+    net, meta = Network.load_with_metadata(SHIPPED_DIR / f"{DEFAULT_MODEL}.npz")
+    store = ModelStore(server.data)
+    store.save(name, net, meta, MINE)
+    store.save(theirs, net, meta, THEIRS)
+    page.context.add_init_script(f"localStorage.setItem('backprop-model-owner', '{MINE}')")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server.url + "/digits")
+    page.wait_for_function(f"() => document.querySelector('#model option[value={name}]')")
+    page.select_option("#model", name)
+    draw(page, DIGITS["7"])
+    assert prediction(page) == "7"
+    fits(page, name)  # the list, the info, the download link, "your saved models"
+    page.get_by_label("Architecture").select_option("tutorial_10_10")
+    page.get_by_label("Epochs").fill("1")
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.includes('done')", timeout=60000
+    )
+    save_as(page, theirs)
+    assert theirs in page.locator("#train-error").inner_text()
+    fits(page, theirs)
+    asked: list[str] = []
+    answer(page, asked, accept=False)
+    page.get_by_label("Save as").fill(name)
+    page.get_by_role("button", name="Save model").click()
+    page.wait_for_function(
+        "() => document.getElementById('train-status').textContent.startsWith('Not saved')"
+    )
+    assert asked == [f"You already saved a model named “{name}”. Replace it?"]
+    fits(page, name)
+    answer(page, asked, accept=True)
+    save_as(page, name)
+    assert page.locator("#train-status").inner_text().startswith(f"Saved as {name}.")
+    fits(page, name)
+    answer(page, asked, accept=True)
+    page.get_by_role("button", name=f"Delete model {name}").click()
+    page.wait_for_function(
+        "() => document.getElementById('my-models-note').textContent.startsWith('Deleted')"
+    )
+    assert asked[-1] == f"Delete your model “{name}”? This cannot be undone."
+    fits(page, name)
