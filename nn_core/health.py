@@ -12,6 +12,7 @@ Which units can die or saturate is what each activation class declares
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,7 +23,8 @@ from nn_core.backprop import Passes, passes, regularization_grads
 from nn_core.model import Network
 from nn_core.types import Array
 
-#: What :func:`diagnose` can find, most serious first.
+#: What :func:`diagnose` can find, most serious first (``not_learning``, a loss still at
+#: chance, only :class:`nn_core.diagnosis.HealthWatch` decides: it needs the loss).
 Code = Literal[
     "diverged",
     "exploding",
@@ -31,6 +33,7 @@ Code = Literal[
     "saturated",
     "steps_too_large",
     "steps_too_small",
+    "not_learning",
     "healthy",
 ]
 CODES: tuple[Code, ...] = Code.__args__  # type: ignore[attr-defined]
@@ -41,6 +44,8 @@ EXPLODING_NORM = 1e3
 VANISHING_SHARE = 1e-2
 LARGE_STEP = 1e-1
 SMALL_STEP = 1e-5
+#: The update ratios of healthy training (the page's green band).
+HEALTHY_BAND = (1e-4, 1e-2)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Health:
     finding: Finding
     #: The regulariser's part of ``grad_w`` (zeros without one).
     reg_w: list[Array] = field(default_factory=list)
+    #: The mean data loss on the same points (no regulariser), NaN if not given.
+    loss: float = math.nan
 
 
 def saturated_mask(activation: str, a: Array) -> Array:
@@ -133,7 +140,8 @@ def health(
     updates = None if last_update is None else [u[None] for u in last_update]
     weights = [w[None] for w in net.weights]
     regs = [[r[None] for r in regularization_grads(net)]]
-    return healths(net, weights, *one, [[b for b in p.grad_b]], regs, updates, [True])[0]
+    grad_b = [[b for b in p.grad_b]]
+    return healths(net, weights, *one, grad_b, regs, updates, [True], [float(p.loss)])[0]
 
 
 def healths(
@@ -146,12 +154,14 @@ def healths(
     regs: list[list[Array]],
     updates: list[Array] | None,
     stepped: list[bool],
+    losses: Sequence[float] | Array | None = None,
 ) -> list[Health]:
     """The health of ``S`` networks shaped like ``net`` at once: every array has a leading
     stack axis (``weights[l] (S, n_in, n_out)``, ``zs[l]``, ``acts[l] (S, n, n_l)``, the
     data gradients ``grad_w``, ``updates``); ``grad_b`` per network, ``regs`` per network
     and layer (the regulariser's gradients, see :func:`regularization_grads`); ``stepped``
-    says which have taken a step (an update ratio).  :func:`health` is the case ``S = 1``."""
+    says which have taken a step (an update ratio); ``losses``, each one's data loss.
+    :func:`health` is the case ``S = 1``."""
     k = len(stepped)
     names = [*net.hidden_activations, net.output_activation]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -202,7 +212,9 @@ def healths(
             )
         grads = [g[i] for g in full]
         reg = [r.reshape(g.shape) for r, g in zip(regs[i], grads, strict=True)]
-        out.append(Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers), reg))
+        loss = math.nan if losses is None else float(losses[i])
+        fit = Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers), reg, loss)
+        out.append(fit)
     return out
 
 

@@ -62,7 +62,8 @@ def member_healths(stack: Stack, trainers: Sequence[Trainer], p: Passes) -> list
     regs = [regularization_grads(t.network) for t in trainers]
     grad_b = [[b[i] for b in p.grad_b] for i in range(len(trainers))]
     stepped = [t.epoch > 0 for t in trainers]
-    return healths(net, weights, p.grad_w, p.z, p.a, grad_b, regs, updates, stepped)
+    losses: Array = p.loss  # type: ignore[assignment]
+    return healths(net, weights, p.grad_w, p.z, p.a, grad_b, regs, updates, stepped, losses)
 
 
 def stacked_passes(stack: Stack, trainers: Sequence[Trainer]) -> Passes:

@@ -21,6 +21,7 @@ from app.validation import LIMITS, BadRequest, span
 from app.wire import encode_frame
 from nn_core.boundary import grid_points, layer_outputs, neuron_views, quantize
 from nn_core.datasets import EXTENT, make_dataset, train_test_split
+from nn_core.diagnosis import HealthWatch, chance_loss
 from nn_core.features import transform
 from nn_core.health import health
 from nn_core.losses import compatible
@@ -85,6 +86,8 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             seed=cfg.seed,
             track_updates=True,
         )
+        #: The health verdict over this run's frames (a new run starts afresh).
+        self.watch = HealthWatch(chance_loss(self.network, self.trainer.y_train))
         self.speed = float(cfg.speed)
         self.grid = grid_points(cfg.grid)
         self.thumbs = grid_points(THUMB)

@@ -1,60 +1,114 @@
-"""The health verdict in words: :func:`nn_core.health.diagnose` finds a code and its figures;
-this says it to the learner, and may name the page's buttons."""
+"""The health verdict in words: :class:`nn_core.diagnosis.HealthWatch` decides a code and
+its figures; this says it to the learner, and may name the page's buttons.
+
+Every number is written as the page's health table writes it (:func:`sci`, the twin of
+``sci`` in ``static/js/health.js``), so the learner finds the verdict's figure there.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-from nn_core.health import Code, Finding
+from nn_core.diagnosis import Diagnosis
+from nn_core.health import HEALTHY_BAND, Code
 
 
-def _power(v: float) -> str:
-    """``1e-05`` as ``10⁻⁵`` (the nearest power of ten); nothing at all (a gradient that
-    underflowed in a saturated network) as "none"."""
-    if not v > 0:
-        return "none"
-    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-    return "10" + str(round(math.log10(v))).translate(sup)
+def sci(v: float | None) -> str:
+    """``v`` as the health table shows it: 3 significant digits, ``1.55e-6`` style below
+    0.01 and from 1000 on (JavaScript's ``toExponential(2)`` / ``toPrecision(3)``)."""
+    if v is None or not math.isfinite(v):
+        return "–"
+    if v == 0:
+        return "0"
+    mantissa, exp = f"{v:.2e}".split("e")
+    e = int(exp)
+    if abs(v) < 1e-2 or abs(v) >= 1e3 or e >= 3:
+        return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+    return f"{v:.{2 - e}f}"
 
 
-def _names(f: Finding) -> str:
-    return "/".join(a.replace("_", " ") for a in f.activations)
+def _layer(d: Diagnosis, key: str = "layer") -> str:
+    return f"layer {int(d.figures[key]) + 1}"
 
 
-_SAY: dict[Code, Callable[[Finding], str]] = {
-    "diverged": lambda f: (
+def _units(d: Diagnosis) -> str:
+    names = "/".join(a.replace("_", " ") for a in d.activations)
+    return f"{names} units" if names else "units"
+
+
+def _steps(d: Diagnosis) -> str:
+    return f"{_layer(d)}'s weights by {sci(d.figures['update_ratio'])} of their size"
+
+
+def _dead(d: Diagnosis) -> str:
+    f = d.figures
+    text = (
+        f"dead ReLUs: {int(f['dead'])} of {int(f['units'])} units of {_layer(d)} never "
+        "activate, so their weights get no gradient and stop learning"
+    )
+    if f["total"] > f["dead"]:
+        text += f" ({int(f['total'])} in all)"
+    if "steps_too_large" in d.also:
+        return text + (
+            f"; steps this large ({_layer(d, 'step_layer')}: {sci(f['update_ratio'])}) "
+            "killed them: lower the learning rate, then Reset"
+        )
+    return text + "; a lower learning rate cannot revive them: Reset"
+
+
+def _large(d: Diagnosis) -> str:
+    text = f"steps too large: each update moves {_steps(d)} (healthy is about 0.001)"
+    if "saturated" in d.also:
+        return text + f"; they push the {_units(d)} flat: lower the learning rate, then Reset"
+    if "vanishing" in d.also:
+        return text + "; they starve layer 1 of gradient: lower the learning rate, then Reset"
+    return text + "; lower the learning rate"
+
+
+def _not_learning(d: Diagnosis) -> str:
+    f = d.figures
+    text = (
+        f"not learning yet: the loss, {sci(f['loss'])}, is still at chance ({sci(f['chance'])}"
+        ", what a constant guess scores)"
+    )
+    if "update_ratio" in f and f["update_ratio"] < HEALTHY_BAND[0]:
+        return text + f"; each update moves {_steps(d)}: raise the learning rate"
+    return text + "; give it more epochs, or Reset with another seed"
+
+
+_SAY: dict[Code, Callable[[Diagnosis], str]] = {
+    "diverged": lambda d: (
         "diverged: the gradients are no longer numbers; lower the learning rate and reset"
     ),
-    "exploding": lambda f: (
-        f"exploding gradients: layer {int(f.figures['layer']) + 1}'s gradient norm is "
-        f"{f.figures['grad_norm']:.3g}"
+    "exploding": lambda d: (
+        f"exploding gradients: {_layer(d)}'s gradient norm is {sci(d.figures['grad_norm'])}; "
+        "lower the learning rate"
     ),
-    "dead": lambda f: (
-        f"dead ReLUs: {int(f.figures['dead'])} of {int(f.figures['units'])} units never "
-        "activate, so their weights get no gradient and stop learning; a lower learning rate "
-        "cannot revive them: Reset"
+    "dead": _dead,
+    "vanishing": lambda d: (
+        f"vanishing gradients: layer 1's gradient norm is {sci(d.figures['first'])}, the "
+        f"output layer's {sci(d.figures['output'])}, so the first layers barely learn; "
+        "try relu or tanh, or fewer layers"
     ),
-    "vanishing": lambda f: (
-        f"vanishing gradients: layer 1 gets {_power(f.figures['share'])} of the output "
-        "layer's gradient, so the first layers barely learn"
+    "saturated": lambda d: (
+        f"saturation: {int(d.figures['saturated'])} of {int(d.figures['units'])} "
+        f"{_units(d)} of {_layer(d)} sit flat at an asymptote, where little gradient passes; "
+        "Reset, with a lower learning rate"
     ),
-    "saturated": lambda f: (
-        f"saturation: {int(f.figures['saturated'])} of {int(f.figures['units'])} "
-        f"{_names(f)} units sit flat at an asymptote"
+    "steps_too_large": _large,
+    "steps_too_small": lambda d: (
+        f"steps too small: each update moves {_steps(d)} (healthy is about 0.001); "
+        "raise the learning rate"
     ),
-    "steps_too_large": lambda f: (
-        f"steps too large: an update changes the weights by {f.figures['update_ratio']:.0%} "
-        "(healthy is about 0.1 %); lower the learning rate"
+    "not_learning": _not_learning,
+    "healthy": lambda d: (
+        "healthy: the loss is below chance, gradients reach every layer and steps are a "
+        "sensible size"
     ),
-    "steps_too_small": lambda f: (
-        f"steps too small: updates change the weights by {f.figures['update_ratio']:.1e} of "
-        "their size (healthy is about 1e-3); raise the learning rate"
-    ),
-    "healthy": lambda f: "healthy: gradients reach every layer and updates are a sensible size",
 }
 
 
-def verdict(finding: Finding) -> str:
-    """One line in words for ``finding``: the problem, its figures and what to do."""
-    return _SAY[finding.code](finding)
+def verdict(d: Diagnosis) -> str:
+    """One line in words for ``d``: the problem, its figures and what to do."""
+    return _SAY[d.code](d)

@@ -13,6 +13,7 @@ import numpy as np
 from app.playground.verdicts import verdict
 from app.validation import BadRequest
 from nn_core.backprop import trace
+from nn_core.diagnosis import HealthWatch
 from nn_core.gradcheck import check_gradient
 from nn_core.health import Health
 from nn_core.model import Network
@@ -32,16 +33,22 @@ class BackpropViews:
     cfg: Any
     x_train: np.ndarray
     x_test: np.ndarray
+    watch: HealthWatch
 
     def _health_event(self, fit: Health) -> dict[str, Any]:
+        """The frame's figures and the run's verdict, which :attr:`watch` decides over the
+        last frames; the table shows each layer's ``recent_ratio``, the verdict quotes it."""
+        epoch = self.trainer.epoch
+        d = self.watch.observe(epoch, fit)
         return {
             "type": "health",
-            "epoch": self.trainer.epoch,
+            "epoch": epoch,
             "layers": [
                 {
                     "grad_norm": _finite(h.grad_norm),
                     "weight_norm": _finite(h.weight_norm),
-                    "update_ratio": _finite(h.update_ratio) if self.trainer.epoch else None,
+                    "update_ratio": _finite(h.update_ratio) if epoch else None,
+                    "recent_ratio": _finite(recent) if epoch else None,
                     "dead": h.dead,
                     "saturated": h.saturated,
                     "units": h.units,
@@ -49,15 +56,17 @@ class BackpropViews:
                     "rectifier": h.rectifier,
                     "saturating": h.saturating,
                 }
-                for h in fit.layers
+                for h, recent in zip(fit.layers, self.watch.ratios, strict=True)
             ],
             "dead_units": [list(u) for u in fit.dead_units],
             "n_points": fit.n_points,
-            "code": fit.finding.code,
-            "figures": {
-                k: v if isinstance(v, int) else _finite(v) for k, v in fit.finding.figures.items()
-            },
-            "verdict": verdict(fit.finding),
+            "loss": _finite(fit.loss),
+            "chance": _finite(self.watch.chance),
+            "window": len(self.watch.samples),
+            "code": d.code,
+            "also": list(d.also),
+            "figures": {k: v if isinstance(v, int) else _finite(v) for k, v in d.figures.items()},
+            "verdict": verdict(d),
         }
 
     def _check(self, layer: int, kind: str, i: int | None, j: int) -> None:

@@ -46,8 +46,6 @@ export class HealthPanel {
     });
     if (this.epochs.length > MAX_POINTS) this.thin();
     this.latest = msg;
-    this.verdictEl.textContent = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
-    this.verdictEl.className = `verdict ${msg.code === "healthy" ? "ok" : "warn"}`;
     this.scheduleDraw();
   }
 
@@ -93,12 +91,18 @@ export class HealthPanel {
     this.drawHist();
   }
 
+  // The verdict and the table are written from the same message, in the same moment: the
+  // verdict's figures (formatted by the server as sci() does) are the table's.
   drawTable() {
     const msg = this.latest;
-    if (!msg) { this.tableEl.replaceChildren(); return; }
-    const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
-    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.update_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
-    this.tableEl.innerHTML = `<caption>Epoch ${msg.epoch}, over ${msg.n_points} training points</caption>${head}<tbody>${rows}</tbody>`;
+    if (!msg) { this.tableEl.replaceChildren(); this.verdictEl.textContent = ""; return; }
+    this.verdictEl.textContent = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
+    this.verdictEl.className = `verdict ${msg.code === "healthy" ? "ok" : "warn"}`;
+    const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\" title=\"the largest step of the recent frames\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
+    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.recent_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
+    const loss = msg.loss == null ? "" : `; loss ${sci(msg.loss)} (chance ${sci(msg.chance)})`;
+    const steps = msg.window > 1 ? `; ‖ΔW‖/‖W‖: largest step of the last ${msg.window} frames` : "";
+    this.tableEl.innerHTML = `<caption>Epoch ${msg.epoch}, over ${msg.n_points} training points${loss}${steps}</caption>${head}<tbody>${rows}</tbody>`;
   }
 
   // Exact histograms: BINS equal bins from the layer's minimum to its maximum.

@@ -125,7 +125,7 @@ def test_the_most_serious_problem_is_named_first() -> None:
     assert diagnose([_layer(1e-5, dead=1), _layer(1)]).code == "dead"
     assert set(CODES) == {
         "diverged", "exploding", "dead", "vanishing", "saturated",
-        "steps_too_large", "steps_too_small", "healthy",
+        "steps_too_large", "steps_too_small", "not_learning", "healthy",
     }  # fmt: skip
 
 

@@ -1,0 +1,158 @@
+"""The health verdict of real runs on a real server: for each backprop preset and the
+cases of issue 16, every health message for a few hundred epochs names the root cause,
+changes seldom, says "healthy" only below chance, and quotes figures of its own table."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import pytest
+import websockets
+
+from app.playground.presets import PRESETS
+from app.playground.verdicts import sci
+from nn_core.diagnosis import CHANCE_MARGIN
+from tests.app.test_reliability import Server, start_server
+
+EPOCHS = 300
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    s = start_server(tmp_path_factory.mktemp("verdicts"))
+    yield s
+    s.proc.terminate()
+    s.proc.wait(10)
+
+
+async def _healths(
+    server: Server, config: dict[str, Any], epochs: int, later: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every health message of a run until ``epochs``; ``later``: a set request sent
+    when the run passes a third of them (a learner typing a rate)."""
+    out: list[dict[str, Any]] = []
+    async with websockets.connect(server.ws + "/ws/train", max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "config": config}))
+        while not out or out[-1]["epoch"] < epochs:
+            msg = await asyncio.wait_for(ws.recv(), 60)
+            if isinstance(msg, bytes):
+                continue
+            event = json.loads(msg)
+            if event["type"] == "health":
+                out.append(event)
+                if later and event["epoch"] >= epochs // 3:
+                    await ws.send(json.dumps({"type": "set", **later}))
+                    later = None
+    return out
+
+
+def healths(server: Server, preset: str, epochs: int = EPOCHS, **over: Any) -> list[Any]:
+    later = over.pop("later", None)
+    config = {**PRESETS[preset]["config"], **over} if preset else over
+    return asyncio.run(_healths(server, config, epochs, later))
+
+
+def changes(events: list[dict[str, Any]]) -> int:
+    codes = [e["code"] for e in events]
+    return sum(a != b for a, b in zip(codes, codes[1:], strict=False))
+
+
+def check_every_message(events: list[dict[str, Any]]) -> None:
+    """Never healthy at chance, and every number in the verdict is one of its table's
+    (the same message's figures written as the table writes them)."""
+    assert len(events) >= 5
+    for e in events:
+        if e["code"] == "healthy":
+            assert e["loss"] < e["chance"] * (1 - CHANCE_MARGIN), e
+        cells = {sci(e["loss"]), sci(e["chance"])}
+        for layer in e["layers"]:
+            cells |= {sci(layer[k]) for k in ("grad_norm", "weight_norm", "recent_ratio")}
+            cells |= {str(layer["dead"]), str(layer["saturated"]), str(layer["units"])}
+        text = re.sub(r"layer \d+|10⁻\S+|0\.001|\(\d+ in all\)", "", e["verdict"])
+        for number in re.findall(r"-?\d[\d.]*(?:e[+-]\d+)?", text):
+            assert number in cells, (number, e["verdict"], cells)
+
+
+def test_learning_rate_too_high_says_steps_too_large_all_along(server: Server) -> None:
+    """At rate 3 the tanh units saturate within 30 epochs and layer 1's gradient falls to
+    10^-7 of the output's: the cause is the step, which the verdict keeps naming."""
+    events = healths(server, "learning_rate_too_high")
+    check_every_message(events)
+    codes = {e["code"] for e in events[1:]}  # (the first: epoch 0, no step taken yet)
+    assert codes == {"steps_too_large"}, codes
+    late = [e for e in events if e["epoch"] > 100]
+    assert all("lower the learning rate" in e["verdict"] for e in late)
+    assert any(e["also"] for e in late)  # what the steps did is said too
+
+
+@pytest.mark.parametrize("rate", [3.0, 10.0])
+def test_a_rate_typed_by_hand_is_named_as_the_cause(server: Server, rate: float) -> None:
+    """The same network at a sane rate, then 3 or 10 typed in while it runs."""
+    events = healths(server, "learning_rate_too_high", learning_rate=0.03,
+                     later={"learning_rate": rate})  # fmt: skip
+    check_every_message(events)
+    before = [e["code"] for e in events if e["epoch"] <= EPOCHS // 3]
+    after = [e["code"] for e in events if e["epoch"] > EPOCHS // 3]
+    assert set(before) <= {"not_learning", "healthy"}
+    # the units may saturate a frame or two before the large steps that cause it show
+    assert set(after[3:]) == {"steps_too_large"} and after[-1] == "steps_too_large", [
+        (e["epoch"], e["code"]) for e in events
+    ]
+    assert "vanishing" not in after and changes(events) <= 3
+
+
+def test_learning_rate_too_high_at_30_epochs_a_second(server: Server) -> None:
+    """The issue's own setting: a frame every epoch or so."""
+    events = healths(server, "learning_rate_too_high", epochs=90, speed=30)
+    check_every_message(events)
+    assert len(events) > 30 and {e["code"] for e in events[1:]} == {"steps_too_large"}
+
+
+def test_vanishing_preset_never_flips_to_healthy_at_chance(server: Server) -> None:
+    events = healths(server, "vanishing_gradients", epochs=200)
+    check_every_message(events)
+    assert {e["code"] for e in events} <= {"vanishing", "not_learning"}
+    assert events[-1]["code"] == "vanishing" and changes(events) <= 1
+
+
+def test_dead_relus_preset_says_dead_all_along(server: Server) -> None:
+    events = healths(server, "dead_relus")
+    check_every_message(events)
+    assert {e["code"] for e in events[1:]} == {"dead"}
+    assert all(e["verdict"].endswith("Reset") for e in events[1:])
+
+
+def test_he_vs_xavier_preset_says_dead_all_along(server: Server) -> None:
+    events = healths(server, "he_vs_xavier", epochs=150)
+    check_every_message(events)
+    assert {e["code"] for e in events[1:]} <= {"dead", "not_learning"}
+    assert changes(events) <= 1 and events[-1]["code"] == "dead"
+
+
+def test_a_stuck_xor_net_quotes_its_tables_step(server: Server) -> None:
+    """Seed 1 stalls at 75 %: the epoch's last batch often moves no weight at all
+    (its points give none a gradient), which once read "steps too small: 0.0e+00"."""
+    events = healths(server, "xor_2_3_1", seed=1)
+    check_every_message(events)
+    assert events[-1]["loss"] > 0.3  # stuck at about 75 %, not solved (0.004)
+    assert {e["code"] for e in events[1:]} == {"healthy"}
+    assert min(min(x["recent_ratio"] for x in e["layers"]) for e in events[1:]) > 1e-5
+
+
+def test_two_learners_in_one_stack_keep_their_own_verdicts(server: Server) -> None:
+    """Same shape, so one stack: the window belongs to each run."""
+    high = {**PRESETS["learning_rate_too_high"]["config"]}
+    sane = {**high, "learning_rate": 0.03}
+
+    async def both() -> list[list[dict[str, Any]]]:
+        return list(await asyncio.gather(_healths(server, high, 200), _healths(server, sane, 200)))
+
+    fast, slow = asyncio.run(both())
+    check_every_message(fast)
+    check_every_message(slow)
+    # (a frame's step is its epoch's last batch's: the first one alone may look sane)
+    assert {e["code"] for e in fast[2:]} == {"steps_too_large"}
+    assert "steps_too_large" not in {e["code"] for e in slow}
