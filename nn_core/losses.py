@@ -10,6 +10,10 @@ returns one loss per network, bit for bit what each alone would get.
 loss cancel (sigmoid + bce, softmax + cross-entropy) it uses
 the fused, numerically exact form ``(a - y) / n``; otherwise it chains ``dL/da`` through
 the activation's ``backward``.
+
+A loss with ``signed_targets`` compares two classes as ``-1`` and ``+1`` (not ``0``, ``1``)
+and reads the class from the sign of a tanh output, as TensorFlow Playground does
+(:func:`nn_core.problems.targets` and :func:`nn_core.problems.output_head` follow it).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class Loss:
     requires: ClassVar[tuple[str, ...]] = ()
     #: The output activation whose derivative this loss cancels: ``delta = (a - y) / n``.
     fused_with: ClassVar[type[Activation] | None] = None
+    #: Two classes are the targets -1 and +1 of a tanh output, not 0 and 1.
+    signed_targets: ClassVar[bool] = False
 
     def fuses(self, activation: Activation) -> bool:
         """Whether ``delta`` is the fused ``(a - y) / n`` for this output ``activation``."""
@@ -78,6 +84,22 @@ class Quadratic(Loss):
 
     def grad_a(self, a: Array, y: Array) -> Array:
         return (a - y) * (1.0 / a.shape[-2])
+
+
+class PlaygroundSquare(Quadratic):
+    """TensorFlow Playground's loss: ``L = mean over samples of 0.5 sum_k (a - t)^2``;
+    ``dL/da = (a - t) / n`` (the value and derivative of :class:`Quadratic`).
+
+    Its ``Errors.SQUARE`` (``src/nn.ts``: ``0.5 (output - target)^2``, derivative
+    ``output - target``) averaged over the points as its ``getLoss`` does, on its output:
+    tanh with targets ``t = -1, +1`` for two classes (``signed_targets``), a linear unit
+    and the values themselves for regression.  A constant output of 0, chance for two
+    classes, reads exactly 0.5, where squared error on a sigmoid's 0.5 reads 0.25.
+    """
+
+    name = "tf_square"
+    requires = ("tanh", "linear")
+    signed_targets = True
 
 
 class BinaryCrossEntropy(Loss):
@@ -160,7 +182,8 @@ class CrossEntropy(Loss):
 
 
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Quadratic)
+    cls.name: cls
+    for cls in (BinaryCrossEntropy, CrossEntropy, MeanSquaredError, Quadratic, PlaygroundSquare)
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nn_core.losses import one_hot
+from nn_core.losses import LOSSES, compatible, one_hot
 from nn_core.model import default_loss
 from nn_core.types import Array
 
@@ -32,19 +32,31 @@ class Head:
     units: int
 
 
-def output_head(problem: str, n_classes: int) -> Head:
+def output_head(problem: str, n_classes: int, loss: str = "auto") -> Head:
     """The output for ``problem``: regression is one linear unit (mse); two classes are one
     sigmoid unit, ``p(class 1)`` (bce); ``k > 2`` classes are ``k`` softmax units
-    (cross-entropy)."""
+    (cross-entropy).  A ``loss`` with signed targets makes two classes one tanh unit whose
+    sign is the class (TensorFlow Playground's output); ``"auto"``: the head's own loss."""
     if problem not in PROBLEMS:
         raise ValueError(f"unknown problem {problem!r}; choose one of {', '.join(PROBLEMS)}")
+    signed = loss in LOSSES and LOSSES[loss].signed_targets
     if problem == "regression":
         activation, units = "linear", 1
     elif n_classes > 2:
         activation, units = "softmax", n_classes
     else:
-        activation, units = "sigmoid", 1
-    return Head(activation, default_loss(activation), units)
+        activation, units = ("tanh" if signed else "sigmoid"), 1
+    return Head(activation, default_loss(activation) if loss == "auto" else loss, units)
+
+
+def fitting_losses(problem: str, n_classes: int) -> list[str]:
+    """The losses ``problem`` can train with: each on the output it makes
+    (:func:`output_head`), as the Loss menu offers them."""
+    return [
+        name
+        for name in LOSSES
+        if compatible(name, output_head(problem, n_classes, name).activation)
+    ]
 
 
 def coerce_labels(
@@ -77,11 +89,14 @@ def targets(y: Array, loss: str, n_classes: int) -> Array:
     """What the loss compares the output with, for labels ``y (n,)``.
 
     Cross-entropy takes the integer labels ``(n,)``; any other loss over ``k > 2`` classes
-    their one-hot rows ``(n, k)``; everything else (one sigmoid or linear unit) the column
-    ``y (n, 1)`` as float32.
+    their one-hot rows ``(n, k)``; a loss with signed targets over two classes the column
+    ``2 y - 1`` (-1, +1); everything else (one sigmoid or linear unit) the column ``y (n, 1)``,
+    all as float32.
     """
     if loss == "cross_entropy":
         return y.astype(np.int64)
     if n_classes > 2:
         return one_hot(y, n_classes)
+    if n_classes == 2 and LOSSES[loss].signed_targets:
+        return (2.0 * y.reshape(-1, 1) - 1.0).astype(np.float32)
     return y.reshape(-1, 1).astype(np.float32)

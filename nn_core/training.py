@@ -301,9 +301,13 @@ class Trainer:
 
     @staticmethod
     def _labels(y: Array) -> Array:
+        """Class labels of targets: integer labels as they are, one-hot rows by their
+        argmax, a column of 0/1 or -1/+1 (signed targets) by its sign."""
         if y.ndim == 2 and y.shape[1] > 1:
             return np.argmax(y, axis=1)
-        return y.reshape(-1).astype(np.int64)
+        if y.ndim == 2:
+            return (y[:, 0] > 0).astype(np.int64)
+        return y.astype(np.int64)
 
     def train_for(self, budget_s: float = 0.05, max_epochs: int | None = None) -> list[EpochReport]:
         """Run whole epochs until ``budget_s`` seconds have passed (at least one epoch),

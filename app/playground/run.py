@@ -25,9 +25,9 @@ from nn_core.diagnosis import HealthWatch, chance_loss
 from nn_core.features import transform
 from nn_core.health import health
 from nn_core.losses import compatible
-from nn_core.model import Network
+from nn_core.model import Network, default_loss
 from nn_core.optimizers import get_optimizer
-from nn_core.problems import coerce_labels, output_head, targets
+from nn_core.problems import coerce_labels, fitting_losses, output_head, targets
 from nn_core.training import Trainer
 
 THUMB = 16  # per-neuron heatmap resolution
@@ -55,12 +55,11 @@ class PlaygroundRun(BackpropViews, TrainerRun):
         self.x_train, self.y_train, self.x_test, self.y_test = train_test_split(
             x, y, cfg.train_ratio, rng
         )
-        head = output_head(self.problem, self.n_classes)
-        loss = head.loss if cfg.loss == "auto" else cfg.loss
+        head = output_head(self.problem, self.n_classes, cfg.loss)
+        loss = head.loss
         if not compatible(loss, head.activation):
-            raise BadRequest(
-                "loss", f"{loss} does not fit a {head.activation} output; try {head.loss}"
-            )
+            fits = default_loss(head.activation)
+            raise BadRequest("loss", f"{loss} does not fit a {head.activation} output; try {fits}")
         self.sizes = [len(cfg.features), *cfg.hidden_layers, head.units]
         self.network = Network(
             self.sizes,
@@ -124,6 +123,7 @@ class PlaygroundRun(BackpropViews, TrainerRun):
             "n_classes": self.n_classes,
             "output_activation": self.network.output_activation,
             "loss": self.network.loss_name,
+            "losses": fitting_losses(self.problem, self.n_classes),
             "n_parameters": self.network.n_parameters,
             "epoch": self.first_epoch,
             "train_points": pts(self.x_train, self.y_train),
@@ -193,8 +193,11 @@ class PlaygroundRun(BackpropViews, TrainerRun):
                 ("output", quantize(out.max(axis=1), 0, 1).reshape(r, r), {"lo": 0, "hi": 1})
             )
             blocks.append(("classes", out.argmax(axis=1).astype(np.uint8).reshape(r, r), {}))
-        else:
-            blocks.append(("output", quantize(out[:, 0], 0, 1).reshape(r, r), {"lo": 0, "hi": 1}))
+        else:  # p(class 1) of a sigmoid, or the sign of a tanh (TensorFlow Playground's)
+            lo, hi = net.layers[-1].activation.bounds
+            blocks.append(
+                ("output", quantize(out[:, 0], lo, hi).reshape(r, r), {"lo": lo, "hi": hi})
+            )
         if thumbs_now:
             blocks.append(self._thumbnails(pre.get("neurons")))
         blocks.append(("weights", np.concatenate([w.ravel() for w in net.weights]), {}))

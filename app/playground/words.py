@@ -24,6 +24,7 @@ LOSS_NAMES = {
     "cross_entropy": "cross-entropy",
     "mse": "squared error",
     "quadratic": "½ squared error",
+    "tf_square": "½ squared error, ±1 targets (TensorFlow Playground's)",
 }
 
 #: The menus' words, by config key and choice.
@@ -36,6 +37,7 @@ MENU_WORDS = {
         "cross_entropy": "Cross-entropy (3+ classes)",
         "mse": "Squared error",
         "quadratic": "½ squared error (Nielsen)",
+        "tf_square": "Squared error (TF Playground)",
     },
     "problem": {"classification": "Classification", "regression": "Regression"},
 }

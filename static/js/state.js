@@ -173,9 +173,9 @@ export function refusal(key, value, schema, name) {
   return "";
 }
 
-// Which losses fit the run's output (the Loss menu disables the others): a loss lists the
-// output activations it needs (options.losses, from nn_core.losses); "auto" fits any.
-export function lossFits(loss, ready, losses) {
-  const needs = losses[loss]?.requires || [];
-  return !needs.length || needs.includes(ready.output_activation);
+// Which losses fit the run's problem (the Loss menu disables the others): the server lists
+// them in "ready" (each on the output it makes: TF Playground's turns two classes into one
+// tanh unit); "auto" fits any.
+export function lossFits(loss, ready) {
+  return loss === "auto" || (ready.losses || []).includes(loss);
 }

@@ -88,6 +88,7 @@ CASES: dict[str, Callable[[int], Trainer]] = {
         s, out="softmax", ds="blobs", classes=4, loss="mse"
     ),
     "regression": lambda s: member(s, out="linear", ds="plane", loss="mse"),
+    "TF Playground's loss, tanh output": lambda s: member(s, out="tanh", loss="tf_square"),
     "odd sample count, batch 7": lambda s: member(s, n=143, bs=7),
     "full batch": lambda s: member(s, bs=None),
     "all seven features, three layers": lambda s: member(s, feats=ALL_FEATURES, hidden=(6, 5, 3)),
@@ -165,7 +166,14 @@ def test_shapes_that_differ_need_their_own_stack() -> None:
             stack.add(other)
 
 
-@pytest.mark.parametrize("case", ["TF default, seeds and data", "multiclass, cross-entropy labels"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "TF default, seeds and data",
+        "multiclass, cross-entropy labels",
+        "TF Playground's loss, tanh output",
+    ],
+)
 def test_a_stacks_frames_equal_each_members_own(case: str) -> None:
     ts = [CASES[case](s) for s in range(4)]
     stack = Stack(ts)
