@@ -127,8 +127,7 @@ export class BoundaryChart {
       if (window.Plotly && this.el.data) {
         Plotly.restyle(this.el, { z: [z], x: [ticks], y: [ticks], colorscale: [DIVERGING], zmin: [0], zmax: [255] }, [0]);
       }
-      this.el.dataset.preview = p.name;
-      this.el.setAttribute("aria-label", `Output of ${p.name} over the plane`);
+      this.el.dataset.preview = p.name;  // its name stays; the preview note describes it
     } else {
       delete this.el.dataset.preview;
       this.draw();

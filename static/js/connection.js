@@ -32,21 +32,22 @@ export class ConnectionLine {
 // Screen readers hear state changes, and while training a summary every few seconds,
 // not the read-outs that change 100 times a second.
 export class Announcer {
-  constructor(el, losses, charts) {
-    Object.assign(this, { el, losses, charts, last: "" });
+  // descriptions: the elements that describe the charts (their names never change)
+  constructor(el, losses, descriptions) {
+    Object.assign(this, { el, losses, descriptions, last: "" });
   }
 
   say(text) {
     this.el.textContent = text;
   }
 
-  // The latest losses in words; also the charts' text alternatives.
+  // The latest losses in words; also the charts' descriptions.
   summary() {
     const l = this.losses;
     const last = (a) => (a.length && a.at(-1) != null ? a.at(-1).toFixed(3) : "not yet known");
     const acc = l.acc.at(-1) != null ? `, test accuracy ${(100 * l.acc.at(-1)).toFixed(1)}%` : "";
     const text = l.epochs.length ? `after ${l.epochs.at(-1)} epochs: training loss ${last(l.train)}, test loss ${last(l.test)}${acc}` : "no epochs yet";
-    for (const [el, name] of this.charts) el.setAttribute("aria-label", `${name}, ${text}`);
+    for (const el of this.descriptions) el.textContent = `${text[0].toUpperCase()}${text.slice(1)}.`;
     return text;
   }
 

@@ -38,7 +38,7 @@ let layerDiedSaid = false;    // the "layer has died" message was shown for this
 const losses = new LossChart($("loss-curve"));
 const line = new ConnectionLine($("connection"));
 const resumer = new RunResumer({ socket: () => socket, transport: () => transport, state: () => state, accepted: () => accepted, losses, start, setAlert, loadSetup });
-const voice = new Announcer($("announcer"), losses, [[$("loss-curve"), "Loss curve"], [$("boundary"), "Decision boundary"]]);
+const voice = new Announcer($("announcer"), losses, [$("loss-summary"), $("boundary-summary")]);
 voice.every(5, () => transport?.running && serverState === "running");
 let boundary;
 let readout;
@@ -98,6 +98,7 @@ const handlers = {
   progress(msg) {
     losses.add(msg);
     readout.progress(msg);
+    voice.summary();  // the charts' descriptions hold the latest losses (not announced)
   },
   frame({ header, blocks }) {
     resumer.frame(header, blocks);
