@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from app.classroom.learners import Publisher
+from app.classroom.seat import Seat, with_class_requests
 from app.playground.run import PlaygroundRun
 from app.playground.schema import StartRequest, parse_request
 from app.session.requests import EditRequest, TraceRequest, VerifyRequest
-from app.session.session import Session
+from app.session.session import Receive, Session
 from app.validation import BadRequest
 from app.wire import edited_event, encode_json, export_event
 
@@ -20,10 +22,22 @@ class PlaygroundSession(Session[PlaygroundRun]):
     #: evaluates the whole training set four times): at most ten a second per learner.
     paced = {"trace": 0.1, "verify": 0.1}
 
-    def __init__(self, *args: Any, **options: Any) -> None:
+    def __init__(self, *args: Any, classroom: Publisher | None = None, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
-        options.setdefault("parse", parse_request)
+        options.setdefault("parse", with_class_requests(parse_request))
         super().__init__(*args, **options)
+        #: The class this learner joined, if any (app/classroom, docs/teaching.md).
+        self.seat = Seat(classroom, self)
+
+    async def serve(self, receive: Receive) -> None:
+        try:
+            await super().serve(receive)
+        finally:
+            self.seat.leave()  # the tile goes with the socket
+
+    async def apply(self, item: Any) -> None:
+        if not await self.seat.apply(item):  # join and leave need no run
+            await super().apply(item)
 
     def _run(self) -> PlaygroundRun:
         assert self.run is not None
