@@ -8,6 +8,7 @@ A bad value names its variable: ``BACKPROP_MAX_SESSIONS=lots`` stops the server 
 from __future__ import annotations
 
 import os
+import tempfile
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -119,6 +120,15 @@ class Settings(BaseSettings):
     owner_model_bytes: Annotated[int, Field(ge=1)] = 60_000_000
     server_models: Annotated[int, Field(ge=1)] = 500
     server_model_bytes: Annotated[int, Field(ge=1)] = 2_000_000_000
+    #: Classes (docs/teaching.md): the directory every worker process of one server (and
+    #: every replica behind one proxy) shares, one folder per class; the most classes at
+    #: once, the most learners in one, seconds a class outlives its teacher's page, and
+    #: seconds between two updates of a joined learner's tile.
+    class_dir: Path = Path(tempfile.gettempdir()) / "backprop-lab-classes"
+    class_max: Annotated[int, Field(ge=1)] = 50
+    class_max_learners: Annotated[int, Field(ge=1)] = 200
+    class_idle_seconds: Annotated[float, Field(gt=0)] = 120.0
+    class_tile_seconds: Annotated[float, Field(gt=0, le=10)] = 0.3
 
     @model_validator(mode="before")
     @classmethod

@@ -15,6 +15,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__, pages
+from app.classroom import routes as classroom
+from app.classroom.learners import Publisher
+from app.classroom.store import ClassStore
 from app.config import Settings, load_settings, resource
 from app.digits import routes as digits
 from app.digits.quota import Quota
@@ -58,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         predict_limiter=anyio.CapacityLimiter(settings.predict_threads),
         engine=Engine(settings),
     )
-    for feature in (pages, playground, digits, stats):
+    #: Every joined learner of this process, and the class directory (app/classroom).
+    app.state.classroom = Publisher(ClassStore(settings), settings.class_tile_seconds)
+    for feature in (pages, playground, digits, stats, classroom):
         app.include_router(feature.router)
     _offline_docs(app)  # before /static, which would otherwise answer its paths
     app.mount("/static", StaticFiles(directory=resource("static")), name="static")

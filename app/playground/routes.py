@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
+from app.classroom import store as classes
 from app.pages import templates
 from app.playground import lesson
 from app.playground.presets import PRESETS
@@ -37,7 +38,9 @@ async def playground(request: Request) -> HTMLResponse:
 @router.websocket("/ws/train")
 async def train_socket(websocket: WebSocket) -> None:
     """One playground training session per connection."""
-    await serve_session(websocket, PlaygroundSession, engine=websocket.app.state.backprop.engine)
+    state = websocket.app.state
+    engine, classroom = state.backprop.engine, state.classroom
+    await serve_session(websocket, PlaygroundSession, engine=engine, classroom=classroom)
 
 
 @router.get("/api/options")
@@ -63,6 +66,7 @@ async def options(request: Request) -> dict[str, Any]:
         "feature_maps": feature_maps(),
         "words": WORDS,
         "models": request.app.state.backprop.models.rules(),
+        "classes": classes.rules(request.app.state.backprop.settings),
     }
 
 

@@ -8,6 +8,8 @@ import functools
 import time
 from typing import Any
 
+from app.classroom.learners import Publisher
+from app.classroom.seat import Seat, with_class_requests
 from app.playground.matrix import matrix_event
 from app.playground.run import PlaygroundRun
 from app.playground.schema import StartRequest, parse_request
@@ -33,19 +35,26 @@ class PlaygroundSession(Session[PlaygroundRun]):
     #: How often a seeds run tells the page where its seeds are.
     SEEDS_EVERY = 0.25
 
-    def __init__(self, *args: Any, **options: Any) -> None:
+    def __init__(self, *args: Any, classroom: Publisher | None = None, **options: Any) -> None:
         options.setdefault("build", PlaygroundRun)
-        options.setdefault("parse", parse_request)
+        options.setdefault("parse", with_class_requests(parse_request))
         super().__init__(*args, **options)
         self.seeds: SeedRuns | None = None
         self._seeds_task: asyncio.Task[None] | None = None
         self._seeds_lock = asyncio.Lock()  # the seeds' stack: one thread at a time
+        #: The class this learner joined, if any (app/classroom, docs/teaching.md).
+        self.seat = Seat(classroom, self)
 
     async def serve(self, receive: Receive) -> None:
         try:
             await super().serve(receive)
         finally:
             self._stop_seeds()
+            self.seat.leave()  # the tile goes with the socket
+
+    async def apply(self, item: Any) -> None:
+        if not await self.seat.apply(item):  # join and leave need no run
+            await super().apply(item)
 
     def _run(self) -> PlaygroundRun:
         assert self.run is not None

@@ -1,0 +1,1 @@
+"""Classes: a teacher watches every joined learner's run (docs/teaching.md)."""

@@ -1,0 +1,173 @@
+"""The learners' side of a class: a session that joined writes its tile a few times a second
+and hears of the teacher's setup and of the class's end.
+
+One :class:`Publisher` per process does it for all its joined learners: every
+``class_tile_seconds`` it takes what each learner's session last sent (the frame's bytes
+and the health event, kept by reference as they went out: no copy, no work on the
+training path), and on one worker thread decodes each thumbnail, writes each changed tile
+(an unchanged one only gets its mtime refreshed, every :data:`REFRESH_SECONDS`) and
+looks at each class's ``setup.json`` and heartbeat once.  Back on the event loop it hands
+each learner its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import math
+import secrets
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from app.classroom.store import STALE_SECONDS, ClassStore
+
+log = logging.getLogger("backprop_lab.classroom")
+Notify = Callable[[dict[str, Any]], None]
+#: An unchanged tile's mtime is refreshed this often (a reader hides tiles older than
+#: :data:`STALE_SECONDS`).
+REFRESH_SECONDS = STALE_SECONDS / 4
+
+
+def thumbnail(frame: bytes) -> tuple[int, bytes] | None:
+    """The output neuron's view over the plane (the last of the frame's ``neurons`` block:
+    side x side uint8 on the -1..1 scale, rows from the bottom), or None if the frame has
+    no thumbnails (a busy server sends them every other frame)."""
+    (n,) = struct.unpack_from("<I", frame, 4)
+    header = json.loads(frame[8 : 8 + n])
+    for block in header["blocks"]:
+        if block["name"] == "neurons":
+            k, side, _ = block["shape"]
+            start = 8 + n + block["offset"] + (k - 1) * side * side
+            return side, frame[start : start + side * side]
+    return None
+
+
+@dataclass(eq=False)
+class Member:
+    """One joined learner, as its process's publisher sees it."""
+
+    code: str
+    name: str
+    run: Callable[[], Any]  # the session's current run, or None
+    notify: Notify  # hands an event to the session, to send in order with the rest
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    joined: float = field(default_factory=time.time)
+    frame: bytes | None = None  # the last frame the session sent
+    health: dict[str, Any] | None = None  # the last health event
+    thumb: tuple[int, bytes] | None = None
+    written: tuple[Any, ...] | None = None  # what the last tile showed
+    written_at: float = 0.0
+    setup_seen: int = 0  # setup.json's mtime (ns) when it was last offered
+
+    def tile(self) -> dict[str, Any]:
+        """On the worker thread: the tile as it should be now."""
+        if self.frame is not None:
+            self.thumb = thumbnail(self.frame) or self.thumb
+            self.frame = None
+        run = self.run()
+        trainer = getattr(run, "trainer", None)
+        last = trainer.history[-1] if trainer is not None and trainer.history else None
+        loss = last.test_loss if last is not None else None
+        health = self.health or {}
+        side, data = self.thumb or (0, b"")
+        return {
+            "id": self.id,
+            "name": self.name,
+            "joined": self.joined,
+            "epoch": trainer.epoch if trainer is not None else 0,
+            "state": getattr(run, "state", "none"),
+            "test_loss": loss if loss is not None and math.isfinite(loss) else None,
+            "verdict_code": health.get("code"),
+            "verdict": health.get("verdict"),
+            "side": side,
+            "thumb": base64.b64encode(data).decode(),
+        }
+
+
+@dataclass
+class Publisher:
+    """Every joined learner of this process: their tiles and their classes' news."""
+
+    store: ClassStore
+    period: float
+    members: list[Member] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    def add(self, member: Member) -> None:
+        self.members.append(member)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    def remove(self, member: Member) -> None:
+        """The learner left or its socket closed: its tile goes now."""
+        with contextlib.suppress(ValueError):
+            self.members.remove(member)
+        self.store.remove_tile(member.code, member.id)
+
+    async def _loop(self) -> None:
+        while self.members:
+            await anyio.sleep(self.period)
+            members = list(self.members)
+            try:
+                news = await anyio.to_thread.run_sync(self.publish, members)
+            except Exception:  # a full disk must not stop the next round
+                log.exception("class tiles could not be written")
+                continue
+            for member, event in news:
+                if event["type"] == "class_ended":
+                    with contextlib.suppress(ValueError):
+                        self.members.remove(member)
+                member.notify(event)
+
+    def publish(self, members: list[Member]) -> list[tuple[Member, dict[str, Any]]]:
+        """On a worker thread: write the tiles, then read each class's news once."""
+        now, news = time.time(), []
+        gone: set[str] = set()
+        setups: dict[str, tuple[int, dict[str, Any]] | None] = {}
+        for m in members:
+            if m.code in gone:
+                news.append((m, ended_event()))
+                continue
+            if m.code not in setups:
+                if not self.store.alive(m.code):
+                    self.store.end(m.code)  # its teacher is gone: nobody else may see it
+                    gone.add(m.code)
+                    news.append((m, ended_event()))
+                    continue
+                stamp = self.store.setup_stamp(m.code)
+                setups[m.code] = self.store.setup(m.code) if stamp else None
+            tile = m.tile()
+            shown = tuple(v for k, v in tile.items() if k != "joined")
+            if shown != m.written:
+                ok = self.store.write_tile(m.code, tile)
+                m.written, m.written_at = shown, now
+            elif now - m.written_at > REFRESH_SECONDS:
+                ok = self.store.touch_tile(m.code, m.id)
+                m.written_at = now
+            else:
+                ok = True
+            if not ok:
+                news.append((m, ended_event()))
+                continue
+            setup = setups[m.code]
+            if setup is not None and setup[0] > m.setup_seen:
+                m.setup_seen = setup[0]
+                news.append((m, setup_event(setup[1])))
+        return news
+
+
+def ended_event() -> dict[str, Any]:
+    return {"type": "class_ended", "message": "the teacher ended the class"}
+
+
+def setup_event(setup: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "class_setup", "config": setup["config"], "label": setup.get("label", "")}
