@@ -92,10 +92,12 @@ const handlers = {
     // your own points: all of them are shown, test points ringed, so none seem to vanish
     if (msg.config.dataset === "custom" && !$("show-test").checked) { $("show-test").checked = true; boundary.setOptions({ showTest: true }); }
     voice.summary();
+    pins.refresh();
   },
   progress(msg) {
     losses.add(msg);
     readout.progress(msg);
+    pins.refresh();
   },
   frame({ header, blocks }) {
     resumer.frame(header, blocks);
@@ -134,6 +136,7 @@ const handlers = {
     setAlert("");
     for (const key of ["learning_rate", "regularization_rate", "batch_size", "speed"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
     if (accepted) writeHash(accepted, options.schema);
+    pins.refresh();
   },
   edited() {
     diagram.showEditError("");
@@ -366,7 +369,7 @@ async function main() {
   document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
   datasetThumbs($("dataset-thumbs"), options, DATASET_NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
-  pins = new PinnedRuns($("pins"), losses, { onUnpin: () => $("pin-run").focus() });
+  pins = new PinnedRuns($("pins"), losses, { current: () => accepted, onUnpin: () => $("pin-run").focus() });
   enableTooltips();
   const unknown = [];
   linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
