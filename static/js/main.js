@@ -139,7 +139,7 @@ const handlers = {
     pins.refresh();
   },
   edited() {
-    diagram.showEditError("");
+    diagram.edited();
     if (tracer.trace) requestTrace(tracer.trace.split, tracer.trace.index);  // the trace follows the edit
   },
   verify(msg) { diagram.showVerify(msg); },
