@@ -98,6 +98,7 @@ const handlers = {
     losses.add(msg);
     readout.progress(msg);
     pins.refresh();
+    tracer.follow({ epoch: msg.epochs.at(-1) });
   },
   frame({ header, blocks }) {
     resumer.frame(header, blocks);
@@ -119,6 +120,7 @@ const handlers = {
   status(msg) {
     if (msg.state !== serverState) voice.say(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
+    tracer.follow({ running: msg.state === "running", epoch: msg.epoch });
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     // the button shows what the run does ("stopped": the server goes away, the run goes on)
     if (msg.state === "running" || msg.state === "paused") transport.set(msg.state === "running", true);
@@ -361,7 +363,7 @@ async function main() {
     },
     onVerify: (param) => socket.send({ type: "verify", ...param }),
   });
-  tracer = new TracePanel(document.querySelector(".trace-panel"), { onHighlight: (layer) => diagram.highlight(layer) });
+  tracer = new TracePanel(document.querySelector(".trace-panel"), { onTrace: requestTrace, onHighlight: (layer) => diagram.highlight(layer) });
   health = new HealthPanel({
     verdict: $("verdict"), grad: $("health-grad"), ratio: $("health-ratio"), dead: $("health-dead"),
     table: $("health-table"), hist: $("histograms"), histLayer: $("hist-layer"),
