@@ -24,7 +24,7 @@ from app.session.requests import (
 )
 from app.session.session import Receive, Session
 from app.validation import BadRequest
-from app.wire import edited_event, encode_json, export_event
+from app.wire import edited_event, encode_json, export_event, progress_event
 
 
 class PlaygroundSession(Session[PlaygroundRun]):
@@ -68,7 +68,8 @@ class PlaygroundSession(Session[PlaygroundRun]):
         await self.start(request.config, "paused" if request.paused else "running", build)
 
     async def on_edit(self, item: EditRequest) -> None:
-        """Set one parameter between two chunks; a paused run shows its new frame."""
+        """Set one parameter between two chunks; a paused run shows its new figures (the
+        same epoch's losses and accuracy, recomputed) and its new frame."""
         run = self._run()
         try:
             await self.in_thread(run.edit, item.layer, item.kind, item.i, item.j, item.value)
@@ -76,7 +77,9 @@ class PlaygroundSession(Session[PlaygroundRun]):
             await self.send_json(exc.event())
             return
         await self.send_json(edited_event(item.model_dump(exclude={"type"}, exclude_none=True)))
-        if run.state != "running":  # a running session's next chunk sends one
+        if run.state != "running":  # a running session's next chunk sends them
+            report = await self.in_thread(run.refigure)
+            await self.send_json({**progress_event([report]), "edited": True})
             await self.send_frame()
 
     async def on_trace(self, item: TraceRequest) -> None:

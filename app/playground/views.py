@@ -17,7 +17,7 @@ from nn_core.diagnosis import HealthWatch
 from nn_core.gradcheck import check_gradient
 from nn_core.health import Health
 from nn_core.model import Network
-from nn_core.training import Trainer
+from nn_core.training import EpochReport, Trainer
 
 #: Units of a layer a trace lists (its first ones; the page writes out six of them and four
 #: terms of each sum): the answer of an 8 x 64 network stays tens of kB, not megabytes.
@@ -87,6 +87,18 @@ class BackpropViews:
             target.w[i, j] = value
         else:
             target.b[j] = value
+
+    def refigure(self) -> EpochReport:
+        """The current epoch's losses and accuracy again, at the parameters as they are now
+        (after an edit): the figures an epoch's end reports, computed the same way, so the
+        page can replace that epoch's point. The run's history keeps the new figures."""
+        t = self.trainer
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, out = self.network.evaluate(t.x_train, t.y_train)
+            report = t._report(float(loss), t.optimizer.learning_rate, out)
+        if t.history and t.history[-1].epoch == report.epoch:
+            t.history.recent[-1] = report  # (the newest report is always a recent one)
+        return report
 
     def trace_event(self, split: str, index: int) -> dict[str, Any]:
         """One sample's passes at the current weights, in float64 (changes nothing)."""

@@ -84,13 +84,27 @@ export class ParamCard {
     this.input.removeAttribute("aria-invalid");
     this.error.textContent = "";
     this.fill();
-    // place it beside the parameter, inside the diagram
+    this.place();
     const d = this.d;
-    const [x, y] = param.kind === "weight" ? param.link.mid : [param.unit.node.x + d.size + 8, param.unit.node.y];
-    this.el.style.left = `${Math.max(0, Math.min(d.el.clientWidth - 270, x + 12))}px`;
-    this.el.style.top = `${Math.max(0, y + 12)}px`;
     d.links.forEach((k) => k.path?.classList.toggle("selected", param.kind === "weight" && k === param.link));
     if (pinned) this.input.focus();
+  }
+
+  // Beside the parameter and inside the diagram, never over it: right of it, else left,
+  // else below it (where a Verify result has room to grow). A weight's box is the middle
+  // of its link.
+  place() {
+    const d = this.d, p = this.param, gap = 12;
+    const [x, y, w, h] = p.kind === "weight" ? [p.link.mid[0] - 4, p.link.mid[1] - 4, 8, 8] : [p.unit.node.x, p.unit.node.y, d.size, d.size];
+    const cw = this.el.offsetWidth, room = d.el.clientWidth;
+    const clampX = (left) => Math.max(0, Math.min(room - cw, left));
+    const top = Math.max(0, y - 8);
+    let at;
+    if (x + w + gap + cw <= room) at = [x + w + gap, top];
+    else if (x - gap - cw >= 0) at = [x - gap - cw, top];
+    else at = [clampX(x + w / 2 - cw / 2), y + h + gap];
+    this.el.style.left = `${at[0]}px`;
+    this.el.style.top = `${at[1]}px`;
   }
 
   fill() {
@@ -144,6 +158,15 @@ export class ParamCard {
       note.textContent = msg.note[0].toUpperCase() + msg.note.slice(1) + ".";
       this.verifyOut.append(note);
     }
+  }
+
+  // The parameters changed (an edit): a gradient check from before no longer holds.
+  verifyStale() {
+    if (!this.verifyOut.childElementCount) return;
+    const note = document.createElement("p");
+    note.className = "hint verify-stale";
+    note.textContent = "The parameters changed since this check: press Verify to check again.";
+    this.verifyOut.replaceChildren(note);
   }
 
   showError(message) {

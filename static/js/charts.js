@@ -227,10 +227,12 @@ export class LossChart {
 
   add(msg) {
     for (let i = 0; i < msg.epochs.length; i++) {
-      this.epochs.push(msg.epochs[i]);
-      this.train.push(msg.train_loss[i]);
-      this.test.push(msg.test_loss[i]);
-      this.acc.push(msg.accuracy[i]);
+      // an edit's figures come again for the same epoch: they replace its point
+      const k = this.epochs.at(-1) === msg.epochs[i] ? this.epochs.length - 1 : this.epochs.length;
+      this.epochs[k] = msg.epochs[i];
+      this.train[k] = msg.train_loss[i];
+      this.test[k] = msg.test_loss[i];
+      this.acc[k] = msg.accuracy[i];
     }
     if (!this.timer) this.timer = setTimeout(() => { this.timer = null; this.draw(); }, 150);
   }

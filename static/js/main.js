@@ -94,11 +94,14 @@ const handlers = {
     // your own points: all of them are shown, test points ringed, so none seem to vanish
     if (msg.config.dataset === "custom" && !$("show-test").checked) { $("show-test").checked = true; boundary.setOptions({ showTest: true }); }
     voice.summary();
+    pins.refresh();
   },
   progress(msg) {
     losses.add(msg);
     readout.progress(msg);
     voice.summary();  // the charts' descriptions hold the latest losses (not announced)
+    pins.refresh();
+    tracer.follow({ epoch: msg.epochs.at(-1) });
   },
   frame({ header, blocks }) {
     resumer.frame(header, blocks);
@@ -120,6 +123,7 @@ const handlers = {
   status(msg) {
     if (msg.state !== serverState) voice.say(`Training ${STATE_WORDS[msg.state] || msg.state} at epoch ${msg.epoch ?? 0}.`);
     serverState = msg.state;
+    tracer.follow({ running: msg.state === "running", epoch: msg.epoch });
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
     // the button shows what the run does ("stopped": the server goes away, the run goes on)
     if (msg.state === "running" || msg.state === "paused") transport.set(msg.state === "running", true);
@@ -137,9 +141,10 @@ const handlers = {
     setAlert("");
     for (const key of ["learning_rate", "regularization_rate", "batch_size", "speed"]) if (msg[key] !== undefined && accepted) accepted[key] = msg[key];
     if (accepted) writeHash(accepted, options.schema);
+    pins.refresh();
   },
   edited() {
-    diagram.showEditError("");
+    diagram.edited();
     if (tracer.trace) requestTrace(tracer.trace.split, tracer.trace.index);  // the trace follows the edit
   },
   verify(msg) { diagram.showVerify(msg); },
@@ -361,7 +366,7 @@ async function main() {
     },
     onVerify: (param) => socket.send({ type: "verify", ...param }),
   });
-  tracer = new TracePanel(document.querySelector(".trace-panel"), { onHighlight: (layer) => diagram.highlight(layer) });
+  tracer = new TracePanel(document.querySelector(".trace-panel"), { onTrace: requestTrace, onHighlight: (layer) => diagram.highlight(layer) });
   health = new HealthPanel({
     verdict: $("verdict"), grad: $("health-grad"), ratio: $("health-ratio"), dead: $("health-dead"),
     table: $("health-table"), hist: $("histograms"), histLayer: $("hist-layer"),
@@ -369,7 +374,7 @@ async function main() {
   document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);
   datasetThumbs($("dataset-thumbs"), options, DATASET_NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
-  pins = new PinnedRuns($("pins"), losses, { onUnpin: () => $("pin-run").focus() });
+  pins = new PinnedRuns($("pins"), losses, { current: () => accepted, onUnpin: () => $("pin-run").focus() });
   enableTooltips();
   teach = new Teaching({ options, handlers, send: (m) => socket.send(m), page: { state: () => state, start, render: () => renderControls(state), transport: () => transport, losses, pins: () => pins, setAlert } });
   const unknown = [];

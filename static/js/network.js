@@ -84,8 +84,9 @@ export class NetworkDiagram {
     const colX = (i) => 62 + ((width - 62 - size - 8) * i) / (columns - 1);
     this.el.style.height = `${TOP + tallest * (size + gap) + 14}px`;
     this.el.style.setProperty("--neuron", `${size}px`);
+    // the links' layer goes in after the neurons (drawn beneath them by the CSS), so the
+    // keyboard meets the feature switches before the weights
     const svg = document.createElementNS(SVGNS, "svg");
-    this.el.append(svg);
     this.svg = svg;
     this.nodes = []; // per column: [{x, y, canvas?}]
     this.focusables = [];
@@ -187,6 +188,7 @@ export class NetworkDiagram {
     }
     // hit areas above every visible link
     for (const link of this.links) if (link.hit) svg.append(link.hit);
+    this.el.append(svg);
     // neurons that own a bias: hidden and output units, in the frame's bias order
     this.units = [];
     let b = 0;
@@ -271,6 +273,12 @@ export class NetworkDiagram {
   showVerify(msg) { this.card?.showVerify(msg); }
 
   showEditError(message) { this.card?.showError(message); }
+
+  // An edit was applied: the card's old gradient check no longer holds.
+  edited() {
+    this.showEditError("");
+    this.card?.verifyStale();
+  }
 
   preview(k, node) {
     const thumbs = this.blocks?.neurons;

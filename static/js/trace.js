@@ -6,14 +6,23 @@ import { FEATURE_SPOKEN, unitName } from "./network.js";
 const MAX_UNITS = 6;   // units written out per step; the rest are summarised
 const MAX_TERMS = 4;   // terms of a sum written out
 
-const num = (v) => {
+// d significant digits at least (four unless a change between two numbers needs more)
+const num = (v, d = 4) => {
   if (v == null || !Number.isFinite(v)) return "NaN";
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
-    const [m, e] = v.toExponential(3).split("e");
+    const [m, e] = v.toExponential(d - 1).split("e");
     return `${m.replace("-", "−")}·10<sup>${Number(e)}</sup>`;
   }
-  return (a < 1 ? v.toPrecision(4) : v.toFixed(4)).replace("-", "−");  // four significant digits at least
+  return (a < 1 ? v.toPrecision(d) : v.toFixed(d)).replace("-", "−");
+};
+// a parameter before and after its update, with the digits it takes to see them differ
+const apart = (before, after) => {
+  for (let d = 4; d < 16; d++) {
+    const shown = [num(before, d), num(after, d)];
+    if (shown[0] !== shown[1] || before === after) return shown;
+  }
+  return [num(before, 16), num(after, 16)];
 };
 // a number inside a formula: negative values in brackets
 const par = (v) => (v < 0 ? `(${num(v)})` : num(v));
@@ -34,15 +43,39 @@ export class TracePanel {
     this.next = root.querySelector("#trace-next");
     this.trace = null;
     this.step = 0;
+    this.live = { epoch: null, running: false };  // the run now (follow)
+    // while the run trains, the trace can be taken again at the current epoch
+    this.refresh = document.createElement("button");
+    this.refresh.type = "button";
+    this.refresh.className = "trace-refresh";
+    this.refresh.textContent = "Refresh";
+    this.refresh.title = "Trace the same point again with the parameters of the current epoch";
+    this.refresh.hidden = true;
+    this.refresh.addEventListener("click", () => this.trace && this.onTrace?.(this.trace.split, this.trace.index));
+    this.next.after(this.refresh);
     this.prev.addEventListener("click", () => this.go(this.step - 1));
     this.next.addEventListener("click", () => this.go(this.step + 1));
     this.render();
+  }
+
+  // The run's latest epoch and whether it trains: a trace of an older epoch offers Refresh.
+  follow({ epoch = this.live.epoch, running = this.live.running }) {
+    this.live = { epoch, running };
+    this.showRefresh();
+  }
+
+  showRefresh() {
+    const t = this.trace;
+    const hide = !t || !(this.live.running || (this.live.epoch != null && this.live.epoch !== t.epoch));
+    if (hide && document.activeElement === this.refresh) this.next.focus();
+    this.refresh.hidden = hide;
   }
 
   // features: the run's input feature keys; sizes: [inputs, ...hidden, outputs]
   setNetwork(features, sizes) {
     this.features = features;
     this.sizes = sizes;
+    this.live.epoch = null;  // a new run: its epochs come with its progress
     this.clear();
   }
 
@@ -83,8 +116,11 @@ export class TracePanel {
 
   render() {
     const t = this.trace;
-    this.prev.disabled = !t || this.step <= 1;
-    this.next.disabled = !t || this.step >= (this.steps?.length || 0);
+    // aria-disabled, not disabled: at the first or last step the button keeps the focus
+    // (a disabled one would drop it to the page) and a press does nothing
+    this.prev.setAttribute("aria-disabled", String(!t || this.step <= 1));
+    this.next.setAttribute("aria-disabled", String(!t || this.step >= (this.steps?.length || 0)));
+    this.showRefresh();
     if (!t) {
       this.body.innerHTML = `<p class="empty-state">Press <b>Trace a point</b>, or click a training point on the output, to follow one sample through the forward pass, the loss, the backward pass and the update — with its own numbers.</p>`;
       this.status.textContent = "";
@@ -93,7 +129,7 @@ export class TracePanel {
     const s = this.steps[this.step - 1];
     this.status.textContent = `Step ${this.step} of ${this.steps.length}: ${this.label(s)}`;
     this.onHighlight(s.kind === "forward" || s.kind === "backward" ? s.layer : 0, s);
-    const head = `<p class="trace-sample">${t.split === "train" ? "Training" : "Test"} point ${t.index + 1} at (${num(t.point[0])}, ${num(t.point[1])}), target ${this.vector(t.target)}</p>`;
+    const head = `<p class="trace-sample">${t.split === "train" ? "Training" : "Test"} point ${t.index + 1} at (${num(t.point[0])}, ${num(t.point[1])}), target ${this.vector(t.target)} · <span class="trace-epoch">traced at epoch ${t.epoch}</span></p>`;
     const progress = this.steps.map((st, i) => `<li class="${i + 1 === this.step ? "now" : i + 1 < this.step ? "done" : ""} ${st.kind}">${st.kind === "loss" ? "L" : st.kind === "update" ? "Δ" : (st.kind === "forward" ? "→" : "←") + st.layer}</li>`).join("");
     this.body.innerHTML = `${head}<ol class="trace-steps" aria-hidden="true">${progress}</ol><h3>${this.title(s)}</h3>${this[`${s.kind}Step`](s)}`;
   }
@@ -204,7 +240,9 @@ export class TracePanel {
       }
     }
     const more = ins.length * names.length - grads.length;
-    return `${deltas}<div class="formula grads">${grads.join("")}${more > 0 ? `<span class="hint">… ${more} more weights: input activation times δ. ∂<var>L</var>/∂<var>b</var> = <var>δ</var>.</span>` : `<span class="hint">∂<var>L</var>/∂<var>b</var> = <var>δ</var>.</span>`}</div>`;
+    const biases = names.slice(0, MAX_TERMS).map((name, j) => `<span>∂<var>L</var>/∂<var>b</var><sub>${name}</sub> = <var>δ</var> = <b class="grad-b">${num(layer.grad_b[j])}</b></span>`);
+    const left = names.length - biases.length;
+    return `${deltas}<div class="formula grads">${grads.join("")}${more > 0 ? `<span class="hint">… ${more} more weights: input activation times δ.</span>` : ""}${biases.join("")}${left > 0 ? `<span class="hint">… ${left} more biases: each one's δ.</span>` : ""}</div>`;
   }
 
   updateStep() {
@@ -216,21 +254,23 @@ export class TracePanel {
     adam: `<var>w</var> ← <var>w</var> − <var>η</var>·<var>m̂</var>/(√<var>v̂</var> + ε), with running means <var>m</var>, <var>v</var> of <var>g</var> and <var>g</var>²`,
   }[t.optimizer] || "";
   const reg = t.regularization !== "none" && t.regularization_rate > 0;
-  const rows = [];
+  // one parameter's step: before, the rule's numbers (SGD), after, and the change itself
+  const row = (name, cls, before, g, after) => {
+    const [b, a] = apart(before, after);
+    const body = t.optimizer === "sgd" ? `${b} − ${num(eta)}·${par(g)} = <b class="new">${a}</b>` : `${b} → <b class="new">${a}</b>`;
+    return `<span class="${cls}">${name}: ${body} <span class="change">(Δ = ${num(after - before)})</span></span>`;
+  };
+  const rows = [], biases = [];
   const n = t.layers.length;
-  for (let l = n; l >= 1 && rows.length < MAX_TERMS; l--) {
+  for (let l = n; l >= 1; l--) {
     const layer = t.layers[l - 1];
     const ins = this.inputNames(l), names = this.unitNames(l);
-    for (let j = 0; j < names.length && rows.length < MAX_TERMS; j++) {
-      const i = 0;
-      const w = layer.weights[i][j], g = layer.step_grad_w[i][j], w2 = layer.new_weights[i][j];
-      const body = t.optimizer === "sgd"
-        ? `${num(w)} − ${num(eta)}·${par(g)} = <b class="new">${num(w2)}</b>`
-        : `${num(w)} → <b class="new">${num(w2)}</b>`;
-      rows.push(`<span><var>w</var><sub>${ins[i]}→${names[j]}</sub>: ${body}</span>`);
+    for (let j = 0; j < names.length; j++) {
+      if (rows.length < MAX_TERMS) rows.push(row(`<var>w</var><sub>${ins[0]}→${names[j]}</sub>`, "step-w", layer.weights[0][j], layer.step_grad_w[0][j], layer.new_weights[0][j]));
+      if (biases.length < MAX_TERMS) biases.push(row(`<var>b</var><sub>${names[j]}</sub>`, "step-b", layer.biases[j], layer.grad_b[j], layer.new_biases[j]));
     }
   }
-  return `<div class="formula"><span>${rule}, <var>η</var> = ${num(eta)}${reg ? `, <var>g</var> = ∂<var>L</var>/∂<var>w</var> + ${t.regularization === "l2" ? `${num(t.regularization_rate)}·<var>w</var>` : `${num(t.regularization_rate)}·sign(<var>w</var>)`}` : ""}</span>${rows.join("")}</div>
+  return `<div class="formula"><span>${rule}, <var>η</var> = ${num(eta)}${reg ? `, <var>g</var> = ∂<var>L</var>/∂<var>w</var> + ${t.regularization === "l2" ? `${num(t.regularization_rate)}·<var>w</var>` : `${num(t.regularization_rate)}·sign(<var>w</var>)`}` : ""}</span>${rows.join("")}${biases.join("")}<span class="hint">Biases take the same step with <var>g</var> = ∂<var>L</var>/∂<var>b</var> = <var>δ</var>${reg ? " (no penalty on biases)" : ""}.</span></div>
     <p class="loss-change">Loss on this sample: <b class="before">${num(t.loss)}</b> before → <b class="after">${num(t.loss_after)}</b> after this step ${t.loss_after < t.loss ? "(lower: the step went downhill)" : "(not lower: the step was too large)"}.</p>
     <p class="hint">The playground's training steps on batches, not single points; this step shows what ${t.optimizer === "sgd" ? "gradient descent" : t.optimizer} would do with this sample alone, and changes nothing.</p>`;
 }
