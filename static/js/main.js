@@ -6,7 +6,7 @@ import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
 import { buildControls } from "./controls.js";
-import { CONTROLS, State, allowed, bindControls, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
+import { CONTROLS, State, bindControls, linkMessage, linkNote, linkProblems, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { range } from "./schema.js";
 import { DATASET_NAMES, STATE_WORDS, learnWords } from "./words.js";
 import { Readout } from "./readout.js";
@@ -32,7 +32,7 @@ let serverState = "paused";
 let exportWanted = null;
 let ready = null;             // the current run's "ready" event
 let pins;                     // PinnedRuns
-let linkMessage = "";         // what was wrong with the link, shown once the page runs
+let linkNotes = [];           // what was wrong with the link, shown once the page runs
 let lossFromPreset = false;   // the loss was set by a preset (and goes when the data changes)
 let layerDiedSaid = false;    // the "layer has died" message was shown for this run
 const losses = new LossChart($("loss-curve"));
@@ -88,7 +88,7 @@ const handlers = {
     health.reset(Array.from({ length: n }, (_, l) => (l === n - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`)));
     tracer.setNetwork(msg.config.features, msg.layers);
     boundary.setTraced(null);
-    if (linkMessage) { setAlert(linkMessage); linkMessage = ""; }
+    if (linkNotes.length) { setAlert(linkMessage(linkNotes)); linkNotes = []; }
     const act = Array.isArray(msg.config.activation) ? msg.config.activation.join(", ") : msg.config.activation;
     $("network").setAttribute("aria-label", `Network diagram: inputs ${msg.config.features.join(", ")}; ${hidden.length ? `hidden layers of ${hidden.join(", ")} ${act} neurons` : "no hidden layer"}; ${msg.layers.at(-1)} ${msg.output_activation} output${msg.layers.at(-1) > 1 ? "s" : ""}`);
     // your own points: all of them are shown, test points ringed, so none seem to vanish
@@ -162,9 +162,10 @@ const handlers = {
     if (accepted && msg.field in accepted) state.set(msg.field, accepted[msg.field]); // refused: the state keeps the accepted value
     if (!ready && msg.field in state.defaults) {
       // the server refused a value from the link before any run: use the default and say so
+      // with the link's other refusals, once the run is ready
+      linkNotes.push(linkNote(msg.field, state.get(msg.field), options.schema, msg.message));
       state.set(msg.field, state.defaults[msg.field]);
       renderControls(state);
-      setAlert(`The link's ${spoken(msg.field)} could not be used (${msg.message}); it starts at its default.`, msg.field);
       start(false);
       return;
     }
@@ -265,8 +266,7 @@ function loadSetup(raw, unknown = []) {
   markDataset();
   if (raw.problem && !rejected.includes("problem")) { state.set("problem", raw.problem); $("problem").value = raw.problem; }
   $("seed").textContent = state.get("seed");
-  const bad = [...rejected.map((k) => `${spoken(k)} ${JSON.stringify(raw[k])}${allowed(k, options.schema) ? ` (allowed ${allowed(k, options.schema)})` : ""}`), ...unknown.map((k) => `“${k}” (not a setting)`)];
-  return bad.length ? `The link had values we could not use, so these start at their defaults: ${bad.join("; ")}.` : "";
+  return linkProblems(raw, rejected, unknown, options.schema);
 }
 
 
@@ -327,7 +327,7 @@ function wire() {
   });
   window.addEventListener("hashchange", () => {
     const unknown = [];
-    linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
+    linkNotes = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
     start();
   });
 }
@@ -379,7 +379,7 @@ async function main() {
   teach = new Teaching({ options, handlers, send: (m) => socket.send(m), page: { state: () => state, start, render: () => renderControls(state), transport: () => transport, losses, pins: () => pins, setAlert } });
   const unknown = [];
   const linked = readHash(location.hash, options.schema, unknown);
-  linkMessage = loadSetup((await teach.fromLink(Object.keys(linked).length > 0)) || linked, unknown);
+  linkNotes = loadSetup((await teach.fromLink(Object.keys(linked).length > 0)) || linked, unknown);
   wire();
   socket = new TrainSocket("/ws/train", handlers); // its "open" sends the first start
   resumer.offerKept();

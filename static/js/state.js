@@ -2,11 +2,13 @@
 // The same snake_case keys travel through the URL, the WebSocket and nn_core. Defaults,
 // ranges and choices are the server's (the run config's schema, from /api/options).
 
-import { defaults, fits, isNumber, nullable, range, valid } from "./schema.js";
+import { choices, defaults, fits, isNumber, nullable, range, valid } from "./schema.js";
 
 const num = (v) => (v === "" || v == null ? null : Number(v));
 const list = (v) => (v === "" ? [] : String(v).split(","));
-const ints = (v) => list(v).map(Number);
+// A link's text that is no number stays text, so a refusal can quote it as it was written.
+const numberOrText = (v) => (v === "" ? null : Number.isNaN(Number(v)) ? v : Number(v));
+const ints = (v) => (list(v).some((n) => Number.isNaN(Number(n))) ? v : list(v).map(Number));
 
 // key: the config key; id: the control; read/write convert between control and config;
 // live: changes apply to the running network without a restart (a "set" message);
@@ -30,8 +32,8 @@ export const CONTROLS = [
   { key: "n_classes", id: "n-classes", read: num },
 ];
 
-// Keys kept out of the URL hash: points are too long for a link, and the grid is no control.
-const NOT_IN_LINK = ["points", "grid"];
+// Keys kept out of the URL hash: points are too long for a link.
+const NOT_IN_LINK = ["points"];
 const hashKeys = (schema) => Object.keys(schema.properties).filter((k) => !NOT_IN_LINK.includes(k));
 const PARSE = { features: list, hidden_layers: ints, activation: (v) => (v.includes(",") ? list(v) : v) };
 
@@ -50,7 +52,7 @@ export function readHash(hash, schema, unknown = []) {
     if (!keys.includes(k)) { unknown.push(k); continue; }
     const parse = PARSE[k];
     if (parse) out[k] = parse(v);
-    else if (isNumber(schema, k)) out[k] = v === "" ? null : Number(v);
+    else if (isNumber(schema, k)) out[k] = numberOrText(v);
     else out[k] = v;
   }
   return out;
@@ -73,7 +75,7 @@ export function writeHash(config, schema) {
 const SPOKEN = {
   learning_rate: "learning rate", regularization_rate: "regularization rate", batch_size: "batch size",
   n_samples: "points", train_ratio: "ratio of training data", n_classes: "classes", max_epochs: "stop after",
-  hidden_layers: "hidden layers", init: "initialization",
+  hidden_layers: "hidden layers", init: "initialization", grid: "boundary grid",
 };
 export const spoken = (key) => SPOKEN[key] || key.replaceAll("_", " ");
 
@@ -102,9 +104,53 @@ export function sanitize(raw, options) {
 export function allowed(key, schema) {
   if (!isNumber(schema, key)) return "";
   const [lo, hi] = range(schema, key);
-  if (key === "train_ratio") return `${lo * 100}% to ${hi * 100}%`;
-  if (key === "noise") return `${lo * 100} to ${hi * 100}`;
-  return `${lo} to ${hi}`;
+  return `${onPage(key, lo)} to ${onPage(key, hi)}`;
+}
+
+// A config value on its control's scale: noise as TensorFlow Playground's 0-50, the ratio
+// as a percentage; everything else as it is.
+const SCALED = Object.fromEntries(CONTROLS.filter((c) => c.write).map((c) => [c.key, c.write]));
+const UNIT = { train_ratio: "%" };
+function onPage(key, value) {
+  return SCALED[key] ? `${SCALED[key](value)}${UNIT[key] || ""}` : String(value);
+}
+
+// What a refused link value was, quoted as the link wrote it (a number on the page's scale).
+function quoted(key, value) {
+  if (value == null || value === "") return "left empty";
+  if (typeof value === "number") return onPage(key, value);
+  if (Array.isArray(value) && value.every((v) => typeof v === "number")) return value.join(",");
+  return `“${Array.isArray(value) ? value.join(",") : value}”`;
+}
+
+// One refused value in words: the control, the value, and why (its allowed range, on the
+// page's scale and, where a link writes it otherwise, on the link's).
+export function linkNote(key, value, schema, why = "") {
+  return `${spoken(key)} ${quoted(key, value)} (${why || rule(key, schema)})`;
+}
+
+// What a key allows, from the run config's schema.
+function rule(key, schema) {
+  if (isNumber(schema, key)) {
+    const [lo, hi] = range(schema, key);
+    return `allowed ${allowed(key, schema)}${SCALED[key] ? `; a link writes it as ${lo} to ${hi}` : ""}`;
+  }
+  if (key === "hidden_layers") {
+    const [lo, hi] = range(schema, key, { items: true });
+    return `up to ${range(schema, key, { length: true })[1]} layers of ${lo} to ${hi} neurons, as 4,2`;
+  }
+  const names = choices(schema, key).filter((n) => n !== "custom");  // own points need a drawing
+  if (key === "features") return `each once, from ${names.join(", ")}`;
+  return names.length ? `one of ${names.join(", ")}` : "not a value it takes";
+}
+
+// Everything a link held that could not be used: refused values and keys that are no setting.
+export function linkProblems(raw, rejected, unknown, schema) {
+  return [...rejected.map((k) => linkNote(k, raw[k], schema)), ...unknown.map((k) => `“${k}” (not a setting)`)];
+}
+
+export function linkMessage(notes) {
+  return notes.length ? `The link had values we could not use, so these start at their defaults: ${notes.join("; ")}.` : "";
 }
 
 // One State for the page's lifetime: presets and a changed link write into it, then the
