@@ -101,7 +101,7 @@ export class HealthPanel {
     const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\" title=\"the largest step of the recent frames\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
     const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.recent_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
     const loss = msg.loss == null ? "" : `; loss ${sci(msg.loss)} (chance ${sci(msg.chance)})`;
-    const steps = msg.window > 1 ? `; ‖ΔW‖/‖W‖: largest step of the last ${msg.window} frames` : "";
+    const steps = msg.window > 1 ? `; <span style="white-space:nowrap">‖ΔW‖/‖W‖</span>: the largest step of the last ${msg.window} frames` : "";
     this.tableEl.innerHTML = `<caption>Epoch ${msg.epoch}, over ${msg.n_points} training points${loss}${steps}</caption>${head}<tbody>${rows}</tbody>`;
   }
 

@@ -37,7 +37,7 @@ def test_a_high_rate_keeps_one_verdict_whose_figure_is_in_the_table(
     page.evaluate(RECORD)
     page.get_by_role("button", name="Play").click()
     page.wait_for_function(
-        "() => Number(document.getElementById('epoch').textContent) >= 200", timeout=30000
+        "() => Number(document.getElementById('epoch').textContent) >= 120", timeout=30000
     )
     page.get_by_role("button", name="Pause").click()
     seen = page.evaluate("() => window.verdicts")
