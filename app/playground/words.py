@@ -24,7 +24,7 @@ LOSS_NAMES = {
     "cross_entropy": "cross-entropy",
     "mse": "squared error",
     "quadratic": "½ squared error",
-    "tf_square": "½ squared error, ±1 targets (TensorFlow Playground's)",
+    "tf_square": "½ squared error, ±1 targets (TF Playground)",
 }
 
 #: The menus' words, by config key and choice.

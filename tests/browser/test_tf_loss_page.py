@@ -29,7 +29,7 @@ def test_tf_playground_s_loss_reads_a_half_at_chance_and_trains(
     tf = first_loss(page, "Squared error (TF Playground)", "tf_square")
     assert 0.2 < ours < 0.3 and 0.4 < tf < 0.6
     caption = page.locator("#loss-name").inner_text()
-    assert "TensorFlow Playground" in caption and "±1 targets" in caption
+    assert caption == "½ squared error, ±1 targets (TF Playground)"
     tip = page.locator(".field:has(#loss)").get_attribute("title")
     assert "0.5 at chance" in tip and "0.25" in tip
     page.get_by_role("button", name="Play").click()
