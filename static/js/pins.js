@@ -48,7 +48,7 @@ export class PinnedRuns {
     const shape = JSON.stringify([pins.map((p) => p.n), differ, differ.map((k) => show(now.config[k]))]);
     if (shape !== this.shape) this.build(runs, differ, shape);
     const f = figures(losses);
-    table.querySelectorAll(".pin-now .fig").forEach((td, k) => { td.textContent = f[k]; });
+    table.querySelectorAll(".now-row .fig").forEach((td, k) => { td.textContent = f[k]; });
   }
 
   build(runs, differ, shape) {
@@ -56,7 +56,7 @@ export class PinnedRuns {
     this.shape = shape;
     const focused = table.contains(document.activeElement) ? document.activeElement.dataset.n : null;
     const head = `<caption>Pinned runs${differ.length ? "" : " — the same settings"}</caption><thead><tr><th scope="col">Run</th>${differ.map((k) => `<th scope="col">${spoken(k)}</th>`).join("")}<th scope="col">Epochs</th><th scope="col">Train loss</th><th scope="col">Test loss</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>`;
-    const rows = runs.map((r) => `<tr${r.pin ? "" : ` class="pin-now"`}><th scope="row"><span class="pin-swatch pin-${r.pin ? r.pin.n % 4 : "now"}"></span>${r.label}</th>${differ.map((k) => `<td>${show(r.config[k])}</td>`).join("")}${figures(r.curves).map((f) => `<td class="fig">${f}</td>`).join("")}<td>${r.pin ? `<button type="button" class="unpin" data-n="${r.pin.n}" aria-label="Unpin run ${r.pin.n}">×</button>` : ""}</td></tr>`).join("");
+    const rows = runs.map((r) => `<tr${r.pin ? "" : ` class="now-row"`}><th scope="row"><span class="pin-swatch pin-${r.pin ? r.pin.n % 4 : "now"}"></span>${r.label}</th>${differ.map((k) => `<td>${show(r.config[k])}</td>`).join("")}${figures(r.curves).map((f) => `<td class="fig">${f}</td>`).join("")}<td>${r.pin ? `<button type="button" class="unpin" data-n="${r.pin.n}" aria-label="Unpin run ${r.pin.n}">×</button>` : ""}</td></tr>`).join("");
     table.innerHTML = `${head}<tbody>${rows}</tbody>`;
     table.querySelectorAll(".unpin").forEach((b) => b.addEventListener("click", () => {
       this.pins = this.pins.filter((p) => p.n !== Number(b.dataset.n));

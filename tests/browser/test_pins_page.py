@@ -10,7 +10,7 @@ from tests.browser.test_backprop_page import ready
 
 pytestmark = pytest.mark.browser
 
-NOW = "#pins tr.pin-now"
+NOW = "#pins tr.now-row"
 
 
 def cells(page: Any, row: str) -> list[str]:
