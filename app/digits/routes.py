@@ -23,6 +23,7 @@ from app.digits.store import (
     model_path,
 )
 from app.digits.training import ARCHITECTURES, MnistConfig
+from app.digits.weights import first_layer
 from app.onnx_export import to_onnx
 from app.pages import templates
 from app.session.host import serve_session
@@ -151,6 +152,17 @@ async def download_model(name: str, request: Request) -> FileResponse | JSONResp
     except ModelNotFound:
         return error(404, "name", f"no model named {name!r}; see GET /api/models")
     return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.npz")
+
+
+@router.get("/api/models/{name}/first-layer", response_model=None)
+async def model_first_layer(name: str, request: Request) -> dict[str, Any] | JSONResponse:
+    """The model's first-layer weights as 28 x 28 pictures: every unit up to 16, else the
+    16 of largest norm; bytes by the rule of :mod:`app.digits.weights`."""
+    state: AppState = request.app.state.backprop
+    model = await load_model(state, name, "name")
+    if isinstance(model, JSONResponse):
+        return model
+    return first_layer(model.network)
 
 
 @router.get("/api/models/{name}/onnx", response_model=None)

@@ -44,9 +44,19 @@ class MnistSession(Session[MnistRun]):
         self.step_to: int | None = None
 
     async def apply(self, item: Item) -> None:
-        if getattr(item, "type", None) in ("pause", "resume", "start", "reset"):
+        kind = getattr(item, "type", None)
+        if kind in ("pause", "resume", "start", "reset"):
             self.step_to = None  # a step under way is over
         await super().apply(item)
+        if kind in ("pause", "start", "reset") and self.run is not None:
+            await self.send_pictures(force=True)  # the weights as they start or stay
+
+    async def send_pictures(self, force: bool = False) -> None:
+        """The first layer's pictures, when they are due (app.digits.weights)."""
+        assert self.run is not None
+        pictures = self.run.pictures(time.monotonic(), force)
+        if pictures is not None:
+            await self.send_json(pictures)
 
     async def on_step(self, _item: Any) -> None:
         """One epoch (the rest of the one under way), then paused, as for every run; but
@@ -88,6 +98,7 @@ class MnistSession(Session[MnistRun]):
             await self.send_json(progress_event(reports))
         if evaluation is not None:
             await self.send_json(evaluation)
+        await self.send_pictures(force=run.state != "running")  # mid-epoch too
         pace = run.pace(time.monotonic())
         if pace is not None and run.state == "running":
             await self.send_json(pace)

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from app.digits.store import ModelStore
+from app.digits.weights import PER_SECOND, first_layer
 from app.session.run import TrainerRun
 from app.validation import MNIST_LIMITS, Strict, number
 from nn_core import mnist
@@ -100,7 +101,7 @@ class MnistConfig(Strict):
     learning_rate: number("learning_rate") = 0.001  # type: ignore[valid-type]
     batch_size: number("batch_size", int, MNIST_LIMITS) = 128  # type: ignore[valid-type]
     regularization_rate: number("regularization_rate") = 0.0  # type: ignore[valid-type]
-    epochs: number("epochs", int) = 10  # type: ignore[valid-type]
+    epochs: number("epochs", int, MNIST_LIMITS) = 10  # type: ignore[valid-type]
     augment: bool = False
     seed: number("seed", int) = 0  # type: ignore[valid-type]
 
@@ -199,6 +200,8 @@ class MnistRun(TrainerRun):
         #: Seconds spent in chunks and batches trained in them: what an epoch costs here.
         self._timed, self._timed_batches = 0.0, 0
         self._paced = -math.inf
+        #: When the first layer's pictures were last sent, and at which batch.
+        self._pictured, self._pictured_at = -math.inf, -1
 
     def chunk(self, budget_s: float, max_epochs: int | None = None) -> list[EpochReport]:
         """``budget_s`` seconds of batches (and at most ``max_epochs`` epochs), stopping
@@ -240,6 +243,15 @@ class MnistRun(TrainerRun):
         if first and seconds >= SLOW_EPOCH:
             event["message"] = slow_epoch_message(seconds, self.trainer.batch_size, batches)
         return event
+
+    def pictures(self, now: float, force: bool = False) -> dict[str, Any] | None:
+        """The ``first_layer`` message when the weights moved since the last one, at most
+        :data:`PER_SECOND` a second unless ``force`` (a run that starts, pauses or ends)."""
+        position = self._position()
+        if position == self._pictured_at or (not force and now - self._pictured < 1 / PER_SECOND):
+            return None
+        self._pictured, self._pictured_at = now, position
+        return first_layer(self.network, self.trainer.epoch)
 
     def ready_event(self) -> dict[str, Any]:
         return {

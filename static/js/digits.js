@@ -1,6 +1,7 @@
 // The digits page: draw with mouse, finger or pen; see the prediction live.
 
 import "./mnist.js";
+import { showModelWeights } from "./firstlayer.js";
 import { fetchModels, showMine } from "./models.js";
 import { clearSaliency, drawSaliency } from "./saliency.js";
 
@@ -79,7 +80,12 @@ canvas.addEventListener("pointercancel", end);
 
 $("clear").addEventListener("click", () => { strokes = []; paint(); showEmpty(); });
 $("undo").addEventListener("click", () => { strokes.pop(); paint(); strokes.length ? predict() : showEmpty(); });
-$("model").addEventListener("change", () => { showModelInfo(); if (strokes.length) predict(); });
+$("model").addEventListener("change", () => {
+  showModelInfo();
+  showModelWeights($("model").value);
+  $("model").dataset.shown = $("model").value;
+  if (strokes.length) predict();
+});
 
 // Throttle: at most one request in flight, and at most ~8 a second while drawing.
 function predictSoon() {
@@ -239,8 +245,11 @@ export async function loadModels(select) {
     option.title = m.name;
     el.append(option);
   }
+  const before = el.dataset.shown;
   el.value = models.some((m) => m.name === keep) ? keep : body.default;
   showModelInfo();
+  if (el.value !== before) showModelWeights(el.value);  // (a fresh list of the same model keeps them)
+  el.dataset.shown = el.value;
   showMine(models);
 }
 

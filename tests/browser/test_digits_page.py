@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.browser.conftest import screenshot
@@ -228,3 +230,67 @@ def test_a_slow_epoch_shows_how_far_it_is_and_what_an_epoch_costs(
     assert page.get_by_role("button", name="Pause").is_enabled()  # and it can be paused
     page.get_by_role("button", name="Pause").click()
     page.wait_for_function("() => document.getElementById('train-pause').textContent === 'Resume'")
+
+
+def colours(byte: np.ndarray) -> np.ndarray:
+    """The page's diverging scale (paint.js): byte 0 orange, 127.5 light grey, 255 blue."""
+    orange, grey, blue = (
+        np.array(c, float) for c in ((245, 147, 34), (244, 244, 244), (8, 119, 189))
+    )
+    t = byte.astype(float)[:, None] / 255
+    low = orange + (grey - orange) * (t * 2)
+    high = grey + (blue - grey) * ((t - 0.5) * 2)
+    return np.where(t < 0.5, low, high)
+
+
+#: The region's pictures as the page painted them: RGB of each canvas, and its caption.
+PAINTED = """() => { const r = document.getElementById('first-layer-region');
+  return {updates: Number(r.dataset.updates), caption: r.querySelector('p').textContent,
+    pictures: [...r.querySelectorAll('canvas')].map(c => [...c.getContext('2d')
+      .getImageData(0, 0, 28, 28).data].filter((_, i) => i % 4 !== 3))}; }"""
+
+
+def painted(page: Any) -> dict[str, Any]:
+    return dict(page.evaluate(PAINTED))
+
+
+def test_first_layer_weights_of_the_chosen_model_and_of_a_run_as_it_trains(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/digits")
+    region = page.get_by_role("region", name="First-layer weights")
+    pictures = region.get_by_role("img")
+    page.wait_for_function("() => document.querySelectorAll('#first-layer canvas').length === 16")
+    body = page.evaluate("() => fetch('/api/models/mnist-mlp/first-layer').then(r => r.json())")
+    shown = painted(page)
+    assert shown["caption"] == "Model mnist-mlp: the 16 of 256 units with the largest weights."
+    server = np.frombuffer(base64.b64decode(body["pixels"]), np.uint8).reshape(16, 784)
+    for k in (0, 15):  # each picture is the server's bytes on the page's colour scale
+        got = np.array(shown["pictures"][k], float).reshape(784, 3)
+        assert np.abs(got - colours(server[k])).max() <= 1.5
+    assert pictures.first.get_attribute("aria-label").startswith(f"Unit {body['units'][0]}: ")
+
+    page.get_by_label("Architecture").select_option("tutorial_10_10")
+    page.get_by_label("Epochs").fill("1000")  # full batch: up to 1,000 epochs
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => document.getElementById('first-layer-caption').textContent"
+        ".startsWith('Training 784-10-10, epoch ')",
+        timeout=30000,
+    )
+    assert pictures.count() == 10
+    first = painted(page)
+    page.wait_for_function(  # redrawn as it trains: two more pictures of other weights
+        f"() => Number(document.getElementById('first-layer-region').dataset.updates) >= "
+        f"{first['updates'] + 2}",
+        timeout=30000,
+    )
+    later = painted(page)
+    assert later["caption"] != first["caption"] and later["pictures"] != first["pictures"]
+    assert page.locator("#train-error").inner_text() == ""  # 1,000 epochs were accepted
+    page.get_by_role("button", name="Pause").click()
+    page.select_option("#model", "mnist-mlp")  # the chosen model, again
+    page.wait_for_function(
+        "() => document.getElementById('first-layer-caption').textContent.startsWith('Model')"
+    )
+    assert pictures.count() == 16

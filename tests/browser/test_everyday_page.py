@@ -9,6 +9,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from app.validation import MNIST_LIMITS
+
 pytestmark = pytest.mark.browser
 
 PRESETS = [
@@ -367,10 +369,12 @@ def test_digit_form_speaks_plainly_and_asks_before_replacing(page: Any, live_ser
     page.goto(live_server + "/digits")
     page.wait_for_timeout(500)
     assert not [m for m in messages if "pattern" in m]
-    assert page.get_by_label("Epochs").get_attribute("max") == "100"
-    page.get_by_label("Epochs").fill("300")
+    most = int(MNIST_LIMITS["epochs"][1])
+    assert page.get_by_label("Epochs").get_attribute("max") == str(most)
+    page.get_by_label("Epochs").fill(str(most + 1))
     page.get_by_role("button", name="Train").click()
-    assert page.locator("#train-error").inner_text() == "Epochs: type a whole number from 1 to 100."
+    said = f"Epochs: type a whole number from 1 to {most:,}."
+    assert page.locator("#train-error").inner_text() == said
     pause = page.get_by_role("button", name="Pause")
     assert pause.is_disabled()
     assert float(pause.evaluate("el => getComputedStyle(el).opacity")) < 0.6
