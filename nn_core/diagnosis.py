@@ -39,6 +39,7 @@ replaces the samples it overtakes):
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -127,13 +128,18 @@ class HealthWatch:
     _count: int = 0
     #: The shown verdict saw a step (before one, it is provisional: the next replaces it).
     _stepped: bool = False
+    _step_now: dict[str, float] = field(default_factory=dict)
+    _share_now: float = math.nan
 
     def observe(self, epoch: int, h: Health) -> Diagnosis:
         """Add one sample (the health at ``epoch``) and return the verdict to show."""
         while self.samples and self.samples[-1].epoch >= epoch:
             self.samples.pop()
         self.samples.append(_Sample(epoch, h))
+        # the window's figures, once per sample (the rules read them many times)
         self.ratios = self._ratios()
+        self._step_now = self._largest_step()
+        self._share_now = self._window_share()
         shown = self.shown.code if self._stepped and self.shown is not None else None
         candidate = self._judge(shown)
         # "healthy" is kept no longer than all of it is true
@@ -157,29 +163,33 @@ class HealthWatch:
         return self.shown
 
     # ------------------------------------------------------------ figures
+    # Plain Python over a window of 24 samples of a few layers: NumPy's per-call cost
+    # would be most of a frame's health for a small network (and a class has many).
     def _ratios(self) -> list[float]:
-        rows = np.array([[x.update_ratio for x in s.health.layers] for s in self.samples])
-        out = []
-        for col in rows.T:
-            ok = col[np.isfinite(col)]
-            out.append(float(ok.max()) if ok.size else math.nan)
-        return out
+        cols = zip(*([x.update_ratio for x in s.health.layers] for s in self.samples), strict=True)
+        return [max((r for r in col if math.isfinite(r)), default=math.nan) for col in cols]
 
-    def _share(self) -> float:
+    def _window_share(self) -> float:
         shares = []
         for s in self.samples:
-            g = [x.grad_norm for x in s.health.layers]
-            if len(g) > 1 and g[-1] > 0 and math.isfinite(g[0]):
-                shares.append(g[0] / g[-1])
-        return float(np.median(shares)) if shares else math.nan
+            g = s.health.layers
+            if len(g) > 1 and g[-1].grad_norm > 0 and math.isfinite(g[0].grad_norm):
+                shares.append(g[0].grad_norm / g[-1].grad_norm)
+        return statistics.median(shares) if shares else math.nan
 
-    def _step(self) -> dict[str, float]:
-        """The layer with the largest recent step, and that step."""
+    def _share(self) -> float:
+        return self._share_now
+
+    def _largest_step(self) -> dict[str, float]:
         ok = [(r, li) for li, r in enumerate(self.ratios) if math.isfinite(r)]
         if not ok:
             return {}
         r, li = max(ok)
         return {"layer": li, "update_ratio": r}
+
+    def _step(self) -> dict[str, float]:
+        """The layer with the largest recent step, and that step."""
+        return dict(self._step_now)
 
     # ------------------------------------------------------------ the rules
     def _holds(self, code: Code, shown: Code | None) -> bool:
