@@ -5,6 +5,7 @@
 
 import { LessonPanel } from "./lesson.js";
 import { MatrixPanel } from "./matrix.js";
+import { PredictFirst } from "./predict.js";
 import { SeedsPanel } from "./seeds.js";
 import { linkExtras } from "./state.js";
 
@@ -12,8 +13,8 @@ const $ = (id) => document.getElementById(id);
 const LIVE = ["learning_rate", "regularization_rate", "batch_size", "speed"];
 
 export class Teaching {
-  // page: what the page lends: state(), start(), render(), transport(), losses, pins(),
-  // loadSetup(config), setAlert(text)
+  // page: what the page lends: state(), start(), render(), transport(), tracer(), losses,
+  // pins(), setAlert(text)
   constructor({ options, handlers, send, page }) {
     Object.assign(this, { options, page, send });
     this.lastHealth = null;
@@ -24,6 +25,9 @@ export class Teaching {
     });
     this.seeds = new SeedsPanel({ send, limits: options.limits, onHistory: (msg) => this.pickedSeed(msg) });
     this.matrix = new MatrixPanel({ send });
+    this.predict = new PredictFirst();
+    const tracer = page.tracer();
+    tracer.onRender = (t, s, step, body) => this.predict.decorate(t, s, step, body, () => tracer.render());
     this.hook(handlers);
     $("lesson-next").addEventListener("click", () => this.keepStep());
     $("lesson-prev").addEventListener("click", () => this.keepStep());

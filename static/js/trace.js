@@ -132,6 +132,7 @@ export class TracePanel {
     const head = `<p class="trace-sample">${t.split === "train" ? "Training" : "Test"} point ${t.index + 1} at (${num(t.point[0])}, ${num(t.point[1])}), target ${this.vector(t.target)} · <span class="trace-epoch">traced at epoch ${t.epoch}</span></p>`;
     const progress = this.steps.map((st, i) => `<li class="${i + 1 === this.step ? "now" : i + 1 < this.step ? "done" : ""} ${st.kind}">${st.kind === "loss" ? "L" : st.kind === "update" ? "Δ" : (st.kind === "forward" ? "→" : "←") + st.layer}</li>`).join("");
     this.body.innerHTML = `${head}<ol class="trace-steps" aria-hidden="true">${progress}</ol><h3>${this.title(s)}</h3>${this[`${s.kind}Step`](s)}`;
+    this.onRender?.(t, s, this.step, this.body);  // e.g. predict-then-reveal (predict.js)
   }
 
   title(s) {

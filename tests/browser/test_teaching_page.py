@@ -4,6 +4,7 @@ the backward pass in matrix form against the card's gradient."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -135,3 +136,52 @@ def test_the_matrix_form_of_the_training_set_is_the_cards_gradient(
     rows = {t.strip(): v for t, v in zip(terms, values, strict=True)}
     data_part = value(rows["data part"])
     assert float(title.split(" = ")[1]) == pytest.approx(data_part, abs=6e-5)
+
+
+def test_predict_first_hides_each_result_until_the_guess_and_names_a_missed_term(
+    page: Any, live_server: str
+) -> None:
+    traces: list[dict[str, Any]] = []
+
+    def on_socket(ws: Any) -> None:
+        def got(payload: Any) -> None:
+            if isinstance(payload, str) and payload.startswith('{"type":"trace"'):
+                traces.append(json.loads(payload))
+
+        ws.on("framereceived", got)
+
+    page.on("websocket", on_socket)
+    ready(page, live_server, "#dataset=circle&seed=3")
+    play_for(page, 5)
+    page.get_by_role("switch", name="Predict first").click()
+    page.get_by_role("button", name="Trace a point").click()
+    guess = page.get_by_label(re.compile("^Your prediction"))
+    guess.wait_for(timeout=15000)
+    page.wait_for_function("() => document.querySelector('#trace-body b.z')?.textContent === '?'")
+    assert page.locator("#trace-body b.a").first.inner_text() == "?"
+    t = traces[-1]
+    first = t["layers"][0]
+    z = first["z"][0]
+    guess.fill(f"{z - first['biases'][0]:.6g}")  # the sum without its bias
+    guess.press("Enter")
+    result = page.locator("#predict-result")
+    page.wait_for_function("() => document.getElementById('predict-result').textContent !== ''")
+    text = result.inner_text()
+    assert "The true value is" in text and "without the bias b" in text
+    shown = page.locator("#trace-body b.z").first.inner_text()
+    assert shown != "?" and value(shown) == pytest.approx(z, rel=1e-3, abs=1e-4)
+    # the next step hides its own result; a right guess is called right
+    page.get_by_role("button", name="Next step").click()
+    page.wait_for_function("() => document.getElementById('predict-result')?.textContent === ''")
+    guess.fill("about a half")  # words are refused in words, and nothing is revealed
+    guess.press("Enter")
+    assert result.inner_text() == "Type a number, e.g. 0.42 or -1.3e-2."
+    assert page.locator("#trace-body b.z").first.inner_text() == "?"
+    guess.fill(f"{t['layers'][1]['z'][0]:.8g}")
+    guess.press("Enter")
+    page.wait_for_function("() => document.getElementById('predict-result').textContent !== ''")
+    assert result.inner_text().startswith("Right: ")
+    page.get_by_role("button", name="Previous step").click()
+    assert "The true value is" in result.inner_text()  # a checked step stays revealed
+    page.get_by_role("switch", name="Predict first").click()
+    assert page.get_by_label(re.compile("^Your prediction")).count() == 0
