@@ -4,7 +4,6 @@ the backward pass in matrix form against the card's gradient."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,6 +12,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_backprop_page import play_for, ready, value
+from tests.browser.test_trace_page import listen_traces
 
 pytestmark = pytest.mark.browser
 EPOCH = "Number(document.getElementById('epoch').textContent)"
@@ -141,16 +141,7 @@ def test_the_matrix_form_of_the_training_set_is_the_cards_gradient(
 def test_predict_first_hides_each_result_until_the_guess_and_names_a_missed_term(
     page: Any, live_server: str
 ) -> None:
-    traces: list[dict[str, Any]] = []
-
-    def on_socket(ws: Any) -> None:
-        def got(payload: Any) -> None:
-            if isinstance(payload, str) and payload.startswith('{"type":"trace"'):
-                traces.append(json.loads(payload))
-
-        ws.on("framereceived", got)
-
-    page.on("websocket", on_socket)
+    traces = listen_traces(page)
     ready(page, live_server, "#dataset=circle&seed=3")
     play_for(page, 5)
     page.get_by_role("switch", name="Predict first").click()
