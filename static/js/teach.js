@@ -6,6 +6,7 @@
 import { LessonPanel } from "./lesson.js";
 import { MatrixPanel } from "./matrix.js";
 import { PredictFirst } from "./predict.js";
+import { Presenter } from "./presenter.js";
 import { SeedsPanel } from "./seeds.js";
 import { linkExtras } from "./state.js";
 
@@ -26,6 +27,7 @@ export class Teaching {
     this.seeds = new SeedsPanel({ send, limits: options.limits, onHistory: (msg) => this.pickedSeed(msg) });
     this.matrix = new MatrixPanel({ send });
     this.predict = new PredictFirst();
+    this.presenter = new Presenter($("presenter"));
     const tracer = page.tracer();
     tracer.onRender = (t, s, step, body) => this.predict.decorate(t, s, step, body, () => tracer.render());
     this.hook(handlers);

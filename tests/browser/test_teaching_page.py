@@ -176,3 +176,60 @@ def test_predict_first_hides_each_result_until_the_guess_and_names_a_missed_term
     assert "The true value is" in result.inner_text()  # a checked step stays revealed
     page.get_by_role("switch", name="Predict first").click()
     assert page.get_by_label(re.compile("^Your prediction")).count() == 0
+
+
+LABELS = (
+    "label, .label, h2, legend, caption, .loss-caption, .layer-buttons, .neuron .tag, "
+    "#lesson p, #lesson button, .controls button, .controls select, .controls input"
+)
+FONT_SIZES = """(sel) => [...document.querySelectorAll(sel)]
+  .filter((e) => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .filter((e) => e.textContent.trim() || e.value)  /* words, not icons */
+  .filter((e) => e.getBoundingClientRect().top < innerHeight)
+  .map((e) => [e.id || e.className || e.tagName, parseFloat(getComputedStyle(e).fontSize)])"""
+IN_VIEW = """(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+  return [r.top, r.bottom, r.left, r.right]; }"""
+
+
+@pytest.mark.parametrize(
+    ("size", "scale"), [((1920, 1080), 1), ((1280, 720), 1.5)], ids=["1920x1080", "150% zoom"]
+)
+def test_presenter_mode_is_large_and_keeps_the_run_and_the_lesson_on_one_screen(
+    browser: Any, live_server: str, size: tuple[int, int], scale: float
+) -> None:
+    """150 % zoom of a 1920 x 1080 screen is a 1280 x 720 CSS-pixel window at scale 1.5."""
+    ctx = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale
+    )
+    page = ctx.new_page()
+    page.goto(live_server + "/#lesson=he-vs-xavier")
+    page.get_by_role("region", name="Lesson").wait_for(timeout=15000)
+    page.wait_for_function("() => document.getElementById('boundary').data?.[0]?.z?.length > 1")
+    button = page.get_by_role("button", name="Presenter mode")
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+    page.get_by_role("region", name="Lesson").get_by_role("button", name="Play").click()
+    page.wait_for_function(f"() => {EPOCH} > 5", timeout=30000)
+    small = [(n, px) for n, px in page.evaluate(FONT_SIZES, LABELS) if px < 18]
+    assert not small, small
+    readouts = page.evaluate(FONT_SIZES, "#epoch, #test-loss, #train-loss, #accuracy")
+    assert len(readouts) == 4 and min(px for _, px in readouts) >= 28, readouts
+    height = page.evaluate("innerHeight")
+    caption_top = page.evaluate(IN_VIEW, "#lesson")[0]
+    assert page.evaluate(IN_VIEW, "#lesson")[1] <= height + 1  # the step is a caption
+    for sel in ("#play", "#boundary", "#loss-curve", "#test-loss", "#accuracy"):
+        top, bottom, left, right = page.evaluate(IN_VIEW, sel)
+        assert top >= 0 and bottom <= caption_top + 1 and right <= size[0], (sel, bottom)
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    screenshot(page, f"presenter-{size[0]}")
+    page.get_by_role("button", name="Trace a point").click()
+    page.wait_for_function("() => document.querySelector('#trace-body .formula') !== null")
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('#trace-body .formula b')]"
+        ".map((e) => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 20, sizes
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"
+    assert page.evaluate(FONT_SIZES, "#epoch")[0][1] < 28  # and back to the page's own type
+    ctx.close()
