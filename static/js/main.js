@@ -5,11 +5,12 @@ import { BoundaryChart, LossChart } from "./charts.js";
 import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { buildControls } from "./controls.js";
+import { applyOnCommit, buildControls, showControl } from "./controls.js";
 import { CONTROLS, State, allowed, bindControls, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { range } from "./schema.js";
 import { DATASET_NAMES, STATE_WORDS, learnWords } from "./words.js";
 import { Readout } from "./readout.js";
+import { showLayerLimits } from "./layerctl.js";
 import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
 import { Announcer, ConnectionLine } from "./connection.js";
@@ -82,6 +83,7 @@ const handlers = {
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
     $("activation").value = Array.isArray(msg.config.activation) ? "" : msg.config.activation;
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
+    showLayerLimits(hidden.length, range(options.schema, "hidden_layers", { length: true }));
     const n = msg.layers.length - 1;
     health.reset(Array.from({ length: n }, (_, l) => (l === n - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`)));
     tracer.setNetwork(msg.config.features, msg.layers);
@@ -153,6 +155,7 @@ const handlers = {
     }
     if (msg.field === "index") { $("trace-status").textContent = `That point is not there: ${msg.message}.`; return; }
     if (accepted && msg.field in accepted) state.set(msg.field, accepted[msg.field]); // refused: the state keeps the accepted value
+    showControl(state, msg.field);
     if (!ready && msg.field in state.defaults) {
       // the server refused a value from the link before any run: use the default and say so
       state.set(msg.field, state.defaults[msg.field]);
@@ -200,9 +203,11 @@ function onControl(ctl, value) {
   const problem = refusal(ctl.key, value, options.schema, label(ctl.key));
   if (problem) {
     if (accepted && ctl.key in accepted) state.set(ctl.key, accepted[ctl.key]);
+    showControl(state, ctl.key);
     setAlert(problem, ctl.key);
     return;
   }
+  showControl(state, ctl.key);
   if (ctl.key === "loss") lossFromPreset = false;
   if (ctl.live) {
     socket.send({ type: "set", [ctl.key]: value });
@@ -308,8 +313,8 @@ function wire() {
   });
   $("csv").addEventListener("change", (e) => e.target.files[0] && readCsv(e.target.files[0]));
   $("clear-points").addEventListener("click", () => { state.points = []; boundary.setPoints([]); });
-  $("preset").addEventListener("change", (e) => {
-    const preset = options.presets[e.target.value];
+  applyOnCommit($("preset"), (key) => {
+    const preset = options.presets[key];
     if (!preset) return;
     loadSetup({ ...preset.config, seed: preset.config.seed ?? state.get("seed") });
     lossFromPreset = "loss" in preset.config;
@@ -317,7 +322,7 @@ function wire() {
     transport.set(false);
     setAlert("");
     start();
-  });
+  }, (key, loaded) => { $("preset-about").textContent = options.presets[key] ? `${loaded ? "" : "Press Enter to load this preset. "}${options.presets[key].about}` : ""; });
   window.addEventListener("hashchange", () => {
     const unknown = [];
     linkMessage = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
