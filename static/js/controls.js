@@ -65,3 +65,10 @@ export function applyOnCommit(select, apply, pending) {
   select.addEventListener("change", () => (keyed ? pending(select.value, select.value === applied) : commit()));
   select.addEventListener("blur", commit);
 }
+
+// The bar's height as --bar-h: the CSS keeps what sticks or scrolls into view below the bar.
+export function trackBarHeight(bar) {
+  const set = () => document.documentElement.style.setProperty("--bar-h", `${bar.offsetHeight}px`);
+  new ResizeObserver(set).observe(bar);
+  set();
+}

@@ -5,7 +5,7 @@ import { BoundaryChart, LossChart } from "./charts.js";
 import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { applyOnCommit, buildControls, showControl } from "./controls.js";
+import { applyOnCommit, buildControls, showControl, trackBarHeight } from "./controls.js";
 import { CONTROLS, State, allowed, bindControls, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { range } from "./schema.js";
 import { DATASET_NAMES, STATE_WORDS, learnWords } from "./words.js";
@@ -337,6 +337,7 @@ async function main() {
   state = new State(options.schema);
   readout = new Readout(options.losses);
   buildControls(options);
+  trackBarHeight(document.querySelector(".controls"));
   boundary = new BoundaryChart($("boundary"), { extent: options.limits.coordinate[1], onClick: addPoint, onPointClick: tracePoint });
   diagram = new NetworkDiagram($("network"), {
     labels: options.features,
