@@ -289,7 +289,7 @@ export class LossChart {
       line: { color: "#2ca02c", width: 1.5, dash: "dot" },
       hovertemplate: "epoch %{x}<br>accuracy %{y:.1%}<extra></extra>" });
     const layout = {
-      margin: { l: 40, r: hasAcc ? 40 : 8, t: 4, b: 28 }, height: 170,
+      margin: { l: 40, r: hasAcc ? 40 : 8, t: 4, b: 28 }, height: this.el.clientHeight || 170,  // the CSS sets it
       legend: { orientation: "h", y: 1.18, x: 0, font: { size: 11 } },
       xaxis: { title: { text: "" }, rangemode: "tozero", fixedrange: true, visible: this.epochs.length > 0 },
       yaxis: { rangemode: "tozero", fixedrange: true, tickformat: ".2f", visible: this.epochs.length > 0 },

@@ -19,6 +19,8 @@ export class LayerControl {
       b.textContent = text;
       b.dataset.key = `layer-${layer}-${delta}`;
       b.setAttribute("aria-label", `${delta > 0 ? "Add" : "Remove"} a neuron in layer ${layer + 1}`);
+      // at the server's limit the button stays in the tab order and says why it does nothing
+      if (delta > 0 ? n >= most : n <= fewest) limit(b, `Layer ${layer + 1} has the ${delta > 0 ? "most" : "fewest"} neurons allowed, ${delta > 0 ? most : fewest}.`);
       b.addEventListener("click", () => {
         const next = [...d.hidden];
         next[layer] = Math.min(most, Math.max(fewest, next[layer] + delta));
@@ -45,5 +47,23 @@ export class LayerControl {
     box.append(buttons, label, select);
     d.el.append(box);
     this.el = box;
+  }
+}
+
+// A button at a limit: shown disabled (it stays focusable), its title the reason.
+function limit(button, reason) {
+  button.setAttribute("aria-disabled", "true");
+  button.title = reason;
+}
+
+// The + and − hidden-layer buttons at the server's range of hidden layers [fewest, most].
+export function showLayerLimits(count, [fewest, most]) {
+  for (const [id, at, reason] of [["add-layer", count >= most, `The network has the most hidden layers allowed, ${most}.`],
+    ["remove-layer", count <= fewest, `The network has the fewest hidden layers allowed, ${fewest}.`]]) {
+    const b = document.getElementById(id);
+    b.dataset.title ??= b.title;
+    b.removeAttribute("aria-disabled");
+    b.title = b.dataset.title;
+    if (at) limit(b, reason);
   }
 }

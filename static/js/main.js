@@ -5,18 +5,19 @@ import { BoundaryChart, LossChart } from "./charts.js";
 import { HealthPanel } from "./health.js";
 import { GRAD_NEG, GRAD_POS, NetworkDiagram } from "./network.js";
 import { TrainSocket } from "./socket.js";
-import { buildControls } from "./controls.js";
+import { applyOnCommit, buildControls, showControl, trackBarHeight } from "./controls.js";
 import { CONTROLS, State, bindControls, linkMessage, linkNote, linkProblems, readHash, refusal, renderControls, sanitize, spoken, writeHash } from "./state.js";
 import { range } from "./schema.js";
 import { DATASET_NAMES, STATE_WORDS, learnWords } from "./words.js";
 import { Readout } from "./readout.js";
+import { showLayerLimits } from "./layerctl.js";
 import { Transport } from "./transport.js";
 import { enableTooltips } from "./tooltip.js";
 import { Announcer, ConnectionLine } from "./connection.js";
 import { RunResumer } from "./resume.js";
 import { datasetThumbs, parseCsv } from "./datasets.js";
 import { PinnedRuns } from "./pins.js";
-import { copyLink, download } from "./share.js";
+import { Downloads, copyLink } from "./share.js";
 import { TracePanel } from "./trace.js";
 import { Teaching } from "./teach.js";
 
@@ -29,7 +30,7 @@ let state;                    // the one source of truth for the setup (made fro
 let accepted = null;          // the setup the server last accepted: the only one in the link
 let transport;                // Play/Step/Reset: whether the learner asked the run to play
 let serverState = "paused";
-let exportWanted = null;
+let downloads;                // the Download buttons (share.js)
 let ready = null;             // the current run's "ready" event
 let pins;                     // PinnedRuns
 let linkNotes = [];           // what was wrong with the link, shown once the page runs
@@ -84,6 +85,7 @@ const handlers = {
     diagram.build(state.get("features"), hidden, msg.layers[msg.layers.length - 1], msg.config.activation);
     $("activation").value = Array.isArray(msg.config.activation) ? "" : msg.config.activation;
     $("layer-count").textContent = `${hidden.length} hidden layer${hidden.length === 1 ? "" : "s"}`;
+    showLayerLimits(hidden.length, range(options.schema, "hidden_layers", { length: true }));
     const n = msg.layers.length - 1;
     health.reset(Array.from({ length: n }, (_, l) => (l === n - 1 ? `layer ${l + 1} (output)` : `layer ${l + 1}`)));
     tracer.setNetwork(msg.config.features, msg.layers);
@@ -160,6 +162,7 @@ const handlers = {
     }
     if (msg.field === "index") { $("trace-status").textContent = `That point is not there: ${msg.message}.`; return; }
     if (accepted && msg.field in accepted) state.set(msg.field, accepted[msg.field]); // refused: the state keeps the accepted value
+    showControl(state, msg.field);
     if (!ready && msg.field in state.defaults) {
       // the server refused a value from the link before any run: use the default and say so
       // with the link's other refusals, once the run is ready
@@ -171,12 +174,7 @@ const handlers = {
     }
     setAlert(`${label(msg.field)} ${msg.message}.`, msg.field);
   },
-  export(msg) {
-    if (exportWanted === "script") download(new Blob([msg.script], { type: "text/x-python" }), msg.filename.replace(".npz", ".py"));
-    else if (exportWanted === "onnx") download(new Blob([Uint8Array.from(atob(msg.onnx), (c) => c.charCodeAt(0))]), msg.filename.replace(".npz", ".onnx"));
-    else download(new Blob([Uint8Array.from(atob(msg.npz), (c) => c.charCodeAt(0))]), msg.filename);
-    exportWanted = null;
-  },
+  export: (msg) => downloads.save(msg),
 };
 
 function start(clear = true) {
@@ -208,9 +206,11 @@ function onControl(ctl, value) {
   const problem = refusal(ctl.key, value, options.schema, label(ctl.key));
   if (problem) {
     if (accepted && ctl.key in accepted) state.set(ctl.key, accepted[ctl.key]);
+    showControl(state, ctl.key);
     setAlert(problem, ctl.key);
     return;
   }
+  showControl(state, ctl.key);
   if (ctl.key === "loss") lossFromPreset = false;
   if (ctl.live) {
     socket.send({ type: "set", [ctl.key]: value });
@@ -302,9 +302,7 @@ function wire() {
   });
   $("show-test").addEventListener("change", (e) => boundary.setOptions({ showTest: e.target.checked }));
   $("discretize").addEventListener("change", (e) => boundary.setOptions({ discretize: e.target.checked }));
-  $("export-model").addEventListener("click", () => { exportWanted = "model"; socket.send({ type: "export" }); });
-  $("export-script").addEventListener("click", () => { exportWanted = "script"; socket.send({ type: "export" }); });
-  $("export-onnx").addEventListener("click", () => { exportWanted = "onnx"; socket.send({ type: "export" }); });
+  downloads = new Downloads((m) => socket.send(m));
   $("copy-link").addEventListener("click", () => copyLink($("link-box"), $("share-link"), $("copy-status")));
   $("pin-run").addEventListener("click", () => {
     if (!pins.pin(accepted)) setAlert("Train for a few epochs first, then pin the run to compare it with the next.");
@@ -315,8 +313,8 @@ function wire() {
   });
   $("csv").addEventListener("change", (e) => e.target.files[0] && readCsv(e.target.files[0]));
   $("clear-points").addEventListener("click", () => { state.points = []; boundary.setPoints([]); });
-  $("preset").addEventListener("change", (e) => {
-    const preset = options.presets[e.target.value];
+  applyOnCommit($("preset"), (key) => {
+    const preset = options.presets[key];
     if (!preset) return;
     loadSetup({ ...preset.config, seed: preset.config.seed ?? state.get("seed") });
     lossFromPreset = "loss" in preset.config;
@@ -324,7 +322,7 @@ function wire() {
     transport.set(false);
     setAlert("");
     start();
-  });
+  }, (key, loaded) => { $("preset-about").textContent = options.presets[key] ? `${loaded ? "" : "Press Enter to load this preset. "}${options.presets[key].about}` : ""; });
   window.addEventListener("hashchange", () => {
     const unknown = [];
     linkNotes = loadSetup(readHash(location.hash, options.schema, unknown), unknown);
@@ -339,6 +337,7 @@ async function main() {
   state = new State(options.schema);
   readout = new Readout(options.losses);
   buildControls(options);
+  trackBarHeight(document.querySelector(".controls"));
   boundary = new BoundaryChart($("boundary"), { extent: options.limits.coordinate[1], onClick: addPoint, onPointClick: tracePoint });
   diagram = new NetworkDiagram($("network"), {
     labels: options.features,
