@@ -39,6 +39,7 @@ replaces the samples it overtakes):
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -111,6 +112,14 @@ class Diagnosis:
 class _Sample:
     epoch: int
     health: Health
+    share: float  # layer 1's gradient norm over the output layer's (NaN if not one)
+
+
+def _share_of(h: Health) -> float:
+    g = [x.grad_norm for x in h.layers]
+    if len(g) > 1 and g[-1] > 0 and math.isfinite(g[0]):
+        return g[0] / g[-1]
+    return math.nan
 
 
 @dataclass
@@ -127,13 +136,15 @@ class HealthWatch:
     _count: int = 0
     #: The shown verdict saw a step (before one, it is provisional: the next replaces it).
     _stepped: bool = False
+    _median_share: float = math.nan
 
     def observe(self, epoch: int, h: Health) -> Diagnosis:
         """Add one sample (the health at ``epoch``) and return the verdict to show."""
         while self.samples and self.samples[-1].epoch >= epoch:
             self.samples.pop()
-        self.samples.append(_Sample(epoch, h))
+        self.samples.append(_Sample(epoch, h, _share_of(h)))
         self.ratios = self._ratios()
+        self._median_share = self._share()
         shown = self.shown.code if self._stepped and self.shown is not None else None
         candidate = self._judge(shown)
         # "healthy" is kept no longer than all of it is true
@@ -158,20 +169,23 @@ class HealthWatch:
 
     # ------------------------------------------------------------ figures
     def _ratios(self) -> list[float]:
-        rows = np.array([[x.update_ratio for x in s.health.layers] for s in self.samples])
+        """Each layer's largest finite update ratio in the window (plain Python: a few
+        dozen numbers, cheaper than NumPy's overhead, once per frame)."""
         out = []
-        for col in rows.T:
-            ok = col[np.isfinite(col)]
-            out.append(float(ok.max()) if ok.size else math.nan)
+        for li in range(len(self.samples[-1].health.layers)):
+            ok = [
+                r
+                for s in self.samples
+                if li < len(s.health.layers)
+                and math.isfinite(r := s.health.layers[li].update_ratio)
+            ]
+            out.append(max(ok) if ok else math.nan)
         return out
 
     def _share(self) -> float:
-        shares = []
-        for s in self.samples:
-            g = [x.grad_norm for x in s.health.layers]
-            if len(g) > 1 and g[-1] > 0 and math.isfinite(g[0]):
-                shares.append(g[0] / g[-1])
-        return float(np.median(shares)) if shares else math.nan
+        """The window's median of layer 1's gradient norm over the output layer's."""
+        shares = [s.share for s in self.samples if math.isfinite(s.share)]
+        return statistics.median(shares) if shares else math.nan
 
     def _step(self) -> dict[str, float]:
         """The layer with the largest recent step, and that step."""
@@ -191,7 +205,7 @@ class HealthWatch:
         if code == "saturated":
             return sum(x.saturated for x in hidden) > 0
         if code == "vanishing":
-            return self._share() < VANISHING_SHARE * loose
+            return self._median_share < VANISHING_SHARE * loose
         step = self._step()
         if code == "steps_too_large":
             return bool(step) and step["update_ratio"] > LARGE_STEP / loose
