@@ -112,6 +112,14 @@ class Diagnosis:
 class _Sample:
     epoch: int
     health: Health
+    share: float  # layer 1's gradient norm over the output layer's (NaN if not one)
+
+
+def _share_of(h: Health) -> float:
+    g = [x.grad_norm for x in h.layers]
+    if len(g) > 1 and g[-1] > 0 and math.isfinite(g[0]):
+        return g[0] / g[-1]
+    return math.nan
 
 
 @dataclass
@@ -128,18 +136,15 @@ class HealthWatch:
     _count: int = 0
     #: The shown verdict saw a step (before one, it is provisional: the next replaces it).
     _stepped: bool = False
-    _step_now: dict[str, float] = field(default_factory=dict)
-    _share_now: float = math.nan
+    _median_share: float = math.nan
 
     def observe(self, epoch: int, h: Health) -> Diagnosis:
         """Add one sample (the health at ``epoch``) and return the verdict to show."""
         while self.samples and self.samples[-1].epoch >= epoch:
             self.samples.pop()
-        self.samples.append(_Sample(epoch, h))
-        # the window's figures, once per sample (the rules read them many times)
+        self.samples.append(_Sample(epoch, h, _share_of(h)))
         self.ratios = self._ratios()
-        self._step_now = self._largest_step()
-        self._share_now = self._window_share()
+        self._median_share = self._share()
         shown = self.shown.code if self._stepped and self.shown is not None else None
         candidate = self._judge(shown)
         # "healthy" is kept no longer than all of it is true
@@ -163,33 +168,32 @@ class HealthWatch:
         return self.shown
 
     # ------------------------------------------------------------ figures
-    # Plain Python over a window of 24 samples of a few layers: NumPy's per-call cost
-    # would be most of a frame's health for a small network (and a class has many).
     def _ratios(self) -> list[float]:
-        cols = zip(*([x.update_ratio for x in s.health.layers] for s in self.samples), strict=True)
-        return [max((r for r in col if math.isfinite(r)), default=math.nan) for col in cols]
-
-    def _window_share(self) -> float:
-        shares = []
-        for s in self.samples:
-            g = s.health.layers
-            if len(g) > 1 and g[-1].grad_norm > 0 and math.isfinite(g[0].grad_norm):
-                shares.append(g[0].grad_norm / g[-1].grad_norm)
-        return statistics.median(shares) if shares else math.nan
+        """Each layer's largest finite update ratio in the window (plain Python: a few
+        dozen numbers, cheaper than NumPy's overhead, once per frame)."""
+        out = []
+        for li in range(len(self.samples[-1].health.layers)):
+            ok = [
+                r
+                for s in self.samples
+                if li < len(s.health.layers)
+                and math.isfinite(r := s.health.layers[li].update_ratio)
+            ]
+            out.append(max(ok) if ok else math.nan)
+        return out
 
     def _share(self) -> float:
-        return self._share_now
+        """The window's median of layer 1's gradient norm over the output layer's."""
+        shares = [s.share for s in self.samples if math.isfinite(s.share)]
+        return statistics.median(shares) if shares else math.nan
 
-    def _largest_step(self) -> dict[str, float]:
+    def _step(self) -> dict[str, float]:
+        """The layer with the largest recent step, and that step."""
         ok = [(r, li) for li, r in enumerate(self.ratios) if math.isfinite(r)]
         if not ok:
             return {}
         r, li = max(ok)
         return {"layer": li, "update_ratio": r}
-
-    def _step(self) -> dict[str, float]:
-        """The layer with the largest recent step, and that step."""
-        return dict(self._step_now)
 
     # ------------------------------------------------------------ the rules
     def _holds(self, code: Code, shown: Code | None) -> bool:
@@ -201,7 +205,7 @@ class HealthWatch:
         if code == "saturated":
             return sum(x.saturated for x in hidden) > 0
         if code == "vanishing":
-            return self._share() < VANISHING_SHARE * loose
+            return self._median_share < VANISHING_SHARE * loose
         step = self._step()
         if code == "steps_too_large":
             return bool(step) and step["update_ratio"] > LARGE_STEP / loose

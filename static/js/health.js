@@ -96,7 +96,8 @@ export class HealthPanel {
   drawTable() {
     const msg = this.latest;
     if (!msg) { this.tableEl.replaceChildren(); this.verdictEl.textContent = ""; return; }
-    this.verdictEl.textContent = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
+    const said = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
+    if (this.verdictEl.textContent !== said) this.verdictEl.textContent = said; // (a live region)
     this.verdictEl.className = `verdict ${msg.code === "healthy" ? "ok" : "warn"}`;
     const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\" title=\"the largest step of the recent frames\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
     const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.recent_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
