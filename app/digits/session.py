@@ -47,9 +47,11 @@ class MnistSession(Session[MnistRun]):
         kind = getattr(item, "type", None)
         if kind in ("pause", "resume", "start", "reset"):
             self.step_to = None  # a step under way is over
+        if kind == "pause" and self.run is not None:  # the weights it stays at, said
+            await self.send_pictures(force=True)  # before its status says "paused"
         await super().apply(item)
-        if kind in ("pause", "start", "reset") and self.run is not None:
-            await self.send_pictures(force=True)  # the weights as they start or stay
+        if kind in ("start", "reset") and self.run is not None:
+            await self.send_pictures(force=True)  # the weights it starts from
 
     async def send_pictures(self, force: bool = False) -> None:
         """The first layer's pictures, when they are due (app.digits.weights)."""

@@ -150,6 +150,7 @@ function classNames() {
 }
 
 function drawBars(p, label, unsure = false) {
+  if (!window.Plotly) return;  // not loaded yet: drawn on the page's load
   const names = classNames();
   const colors = p.map((_, i) => (i !== label ? "#b9c6d3" : unsure ? "#7d8a99" : "#0877bd"));
   Plotly.react($("probabilities"), [{
@@ -267,6 +268,7 @@ function showModelInfo() {
 window.addEventListener("models-changed", (ev) => loadModels(ev.detail));
 paint();
 loadModels();
-// plotly.js loads after this module: draw the empty bars once it is there
+// plotly.js loads after this module: draw the bars once it is there (a drawing made
+// before then is asked about again, for its bars)
 if (window.Plotly) showEmpty();
-else window.addEventListener("load", showEmpty, { once: true });
+else window.addEventListener("load", () => (strokes.length ? predict() : showEmpty()), { once: true });

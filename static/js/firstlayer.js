@@ -47,9 +47,9 @@ function paint(msg, caption) {
   region.dataset.source = caption;
 }
 
-// A training run's pictures, as its socket sends them (a few a second at most).
+// A training run's pictures, as its socket sends them (a few a second at most). The
+// latest wins: a model chosen while a run trains shows until the run's next pictures.
 export function showTrainingWeights(msg, layers) {
-  asked++;  // a model's answer still on its way no longer applies
   paint(msg, `Training ${layers.join("-")}, epoch ${msg.epoch}`);
 }
 

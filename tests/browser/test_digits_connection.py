@@ -44,7 +44,8 @@ class Restartable:
             self.proc = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
             )
-        for _ in range(200):
+        deadline = time.monotonic() + 30  # a loaded machine may take a while to start it
+        while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1):
                     return

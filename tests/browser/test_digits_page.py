@@ -289,6 +289,7 @@ def test_first_layer_weights_of_the_chosen_model_and_of_a_run_as_it_trains(
     assert later["caption"] != first["caption"] and later["pictures"] != first["pictures"]
     assert page.locator("#train-error").inner_text() == ""  # 1,000 epochs were accepted
     page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Resume").wait_for()
     page.select_option("#model", "mnist-mlp")  # the chosen model, again
     page.wait_for_function(
         "() => document.getElementById('first-layer-caption').textContent.startsWith('Model')"
