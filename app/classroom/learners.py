@@ -170,4 +170,9 @@ def ended_event() -> dict[str, Any]:
 
 
 def setup_event(setup: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "class_setup", "config": setup["config"], "label": setup.get("label", "")}
+    return {
+        "type": "class_setup",
+        "config": setup["config"],
+        "label": setup.get("label", ""),
+        "sent": setup.get("sent", 0),
+    }

@@ -94,13 +94,13 @@ class Seat:
         try:
             code, name = class_code(item.code), learner_name(item.name)
             self.leave()  # a second join moves the learner to the new class
-            member = Member(code, name, lambda: self.session.run, self.notify)
-            tile = member.tile()
-            await anyio.to_thread.run_sync(publisher.store.join, code, tile)
+            # seated before the tile is written: a socket that closes meanwhile removes it
+            self.member = member = Member(code, name, lambda: self.session.run, self.notify)
+            await anyio.to_thread.run_sync(publisher.store.join, code, member.tile())
         except BadRequest as exc:
+            self.member = None
             await self.session.send_json(exc.event())
             return
-        self.member = member
         publisher.add(member)
         await self.session.send_json({"type": "joined", "code": code, "name": name})
 

@@ -44,7 +44,7 @@ NAME_RULE = f"must be 1-{NAME_LENGTH} letters, digits, spaces, '.', '-' or an ap
 _NAME = re.compile(rf"^[^\W_][\w .'’-]{{0,{NAME_LENGTH - 1}}}$")
 #: A tile refreshed less recently than this is hidden (a learner whose worker died), and
 #: removed after ten times as long.
-STALE_SECONDS = 5.0
+STALE_SECONDS = 15.0
 
 
 def new_code() -> str:
@@ -179,7 +179,8 @@ class ClassStore:
         write_atomic(self.folder(code) / "setup.json", json.dumps(setup).encode())
 
     def tiles(self, code: str) -> list[dict[str, Any]]:
-        """Every joined learner's tile, in the order they joined."""
+        """Every joined learner's tile, by name (a learner who rejoined after a dropped
+        socket keeps its place)."""
         now, out = time.time(), []
         folder = self.folder(code) / "learners"
         try:
@@ -198,7 +199,7 @@ class ClassStore:
                 out.append(json.loads(Path(entry.path).read_bytes()))
             except (OSError, ValueError):
                 continue  # left a moment ago
-        out.sort(key=lambda t: (t.get("joined", 0), t.get("id", "")))
+        out.sort(key=lambda t: (str(t.get("name", "")).casefold(), t.get("id", "")))
         return out
 
     # ------------------------------------------------------------ the learners' side

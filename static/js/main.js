@@ -18,6 +18,7 @@ import { datasetThumbs, parseCsv } from "./datasets.js";
 import { PinnedRuns } from "./pins.js";
 import { copyLink, download } from "./share.js";
 import { TracePanel } from "./trace.js";
+import { ClassJoin } from "./classjoin.js";
 
 const $ = (id) => document.getElementById(id);
 const FIELD_IDS = Object.fromEntries(CONTROLS.map((c) => [c.key, c.id]));
@@ -63,6 +64,7 @@ const handlers = {
   open() {
     line.clear();
     if (!resumer.open()) start();  // the run lived in the old connection: the new one goes on
+    classJoin.rejoin();
   },
   close(ev, wait) {
     if (ev.code === 1008) { setAlert("This page's address is not allowed to train here (origin refused)."); return; }
@@ -145,7 +147,7 @@ const handlers = {
     boundary.setTraced(msg.point);
   },
   error(msg) {
-    if (resumer.error(msg)) return;
+    if (resumer.error(msg) || classJoin.error(msg)) return;
     if (PARAM_FIELDS.includes(msg.field) && diagram.card && !diagram.card.el.hidden) {
       diagram.showEditError(`${msg.field === "value" ? "The value" : `“${msg.field}”`} ${msg.message}.`);
       return;
@@ -169,6 +171,10 @@ const handlers = {
     exportWanted = null;
   },
 };
+
+// A class's setup, loaded as a preset is: paused, for the learner to press play.
+const classJoin = new ClassJoin({ send: (m) => socket.send(m), load: (config) => { setAlert(loadSetup(config)); transport.set(false); start(false); } });
+Object.assign(handlers, classJoin.handlers);
 
 function start(clear = true) {
   if (clear) setAlert("");
@@ -328,6 +334,7 @@ async function main() {
   // the options come first: the state, its checks, the menus and the ranges are made from them
   options = await (await fetch("/api/options")).json();
   learnWords(options.words);
+  classJoin.rules(options.classes);
   state = new State(options.schema);
   readout = new Readout(options.losses);
   buildControls(options);
