@@ -94,14 +94,12 @@ class Seat:
         try:
             code, name = class_code(item.code), learner_name(item.name)
             self.leave()  # a second join moves the learner to the new class
-            # seated before the tile is written: a socket that closes meanwhile removes it
-            self.member = member = Member(code, name, lambda: self.session.run, self.notify)
-            await anyio.to_thread.run_sync(publisher.store.join, code, member.tile())
+            await anyio.to_thread.run_sync(publisher.store.admit, code)
         except BadRequest as exc:
-            self.member = None
             await self.session.send_json(exc.event())
             return
-        publisher.add(member)
+        self.member = member = Member(code, name, lambda: self.session.run, self.notify)
+        publisher.add(member)  # its tile is written within class_tile_seconds
         await self.session.send_json({"type": "joined", "code": code, "name": name})
 
     def leave(self) -> None:
