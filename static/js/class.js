@@ -38,7 +38,10 @@ const handlers = {
     say("");
     showClass(msg.code);
   },
-  tiles(msg) { drawTiles(msg.learners); },
+  tiles(msg) {
+    drawTiles(msg.learners);
+    setTimeout(() => socket.send({ type: "seen" }), 0);  // drawn: the next may come
+  },
   setup_sent(msg) {
     $("setup-status").textContent = `Sent${msg.label ? ` “${msg.label}”` : ""} to the class: each joined learner is asked to load it.`;
   },

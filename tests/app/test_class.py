@@ -36,7 +36,12 @@ async def wait_for(ws: Any, test: Callable[[dict[str, Any]], bool]) -> dict[str,
     async def read() -> dict[str, Any]:
         while True:
             msg = await ws.recv()
-            if isinstance(msg, str) and test(event := json.loads(msg)):
+            if not isinstance(msg, str):
+                continue
+            event = json.loads(msg)
+            if event["type"] == "tiles":
+                await ws.send('{"type": "seen"}')  # as the page does once it drew them
+            if test(event):
                 return event
 
     return await asyncio.wait_for(read(), WAIT)
