@@ -71,5 +71,8 @@ def test_the_proxy_balances_by_least_connections_and_passes_the_host_with_its_po
         assert "proxy_read_timeout 3600s;" in conf
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
     assert {"app1", "app2", "proxy"} <= set(compose["services"])
-    assert compose["services"]["app2"]["volumes"] == ["models:/data"]  # one shared volume
+    # one volume of saved models, one of classes (docs/teaching.md), shared by the replicas
+    for app in ("app1", "app2"):
+        assert compose["services"][app]["volumes"] == ["models:/data", "classes:/classes"]
+        assert compose["services"][app]["environment"]["BACKPROP_CLASS_DIR"] == "/classes"
     assert compose["services"]["proxy"]["image"] == "nginx:stable"

@@ -4,10 +4,9 @@ and hears of the teacher's setup and of the class's end.
 One :class:`Publisher` per process does it for all its joined learners: every
 ``class_tile_seconds`` it takes what each learner's session last sent (the frame's bytes
 and the health event, kept by reference as they went out: no copy, no work on the
-training path), and on one worker thread decodes each thumbnail, writes each changed tile
-(an unchanged one only gets its mtime refreshed, every :data:`REFRESH_SECONDS`) and
-looks at each class's ``setup.json`` and heartbeat once.  Back on the event loop it hands
-each learner its events.
+training path), and on one worker thread decodes each thumbnail, writes the tiles of each
+class's learners in one file and looks at each class's ``setup.json`` and heartbeat once.
+Back on the event loop it hands each learner its events.
 """
 
 from __future__ import annotations
@@ -28,13 +27,10 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from app.classroom.store import STALE_SECONDS, ClassStore
+from app.classroom.store import ClassStore
 
 log = logging.getLogger("backprop_lab.classroom")
 Notify = Callable[[dict[str, Any]], None]
-#: An unchanged tile's mtime is refreshed this often (a reader hides tiles older than
-#: :data:`STALE_SECONDS`).
-REFRESH_SECONDS = STALE_SECONDS / 4
 
 
 def thumbnail(frame: bytes) -> tuple[int, bytes] | None:
@@ -64,9 +60,8 @@ class Member:
     frame: bytes | None = None  # the last frame the session sent
     health: dict[str, Any] | None = None  # the last health event
     thumb: tuple[int, bytes] | None = None
-    written: tuple[Any, ...] | None = None  # what the last tile showed
-    written_at: float = 0.0
     setup_seen: int = 0  # setup.json's mtime (ns) when it was last offered
+    left: bool = False  # set on the event loop when the learner leaves
 
     def tile(self) -> dict[str, Any]:
         """On the worker thread: the tile as it should be now."""
@@ -95,11 +90,17 @@ class Member:
 
 @dataclass
 class Publisher:
-    """Every joined learner of this process: their tiles and their classes' news."""
+    """Every joined learner of this process: their tiles and their classes' news.
+
+    The tiles of one class's learners in this process travel together, in one file
+    (``learners/<this publisher>.json``), so a round costs one write per class, not one
+    per learner (a rename costs a millisecond on some disks)."""
 
     store: ClassStore
     period: float
     members: list[Member] = field(default_factory=list)
+    #: This process's file name in each class: random, as two replicas' pids may be equal.
+    name: str = field(default_factory=lambda: secrets.token_hex(8))
     _task: asyncio.Task[None] | None = None
 
     def add(self, member: Member) -> None:
@@ -108,10 +109,17 @@ class Publisher:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     def remove(self, member: Member) -> None:
-        """The learner left or its socket closed: its tile goes now."""
+        """The learner left or its socket closed: its tile goes at the next round, or now
+        if it was this process's last learner in that class."""
+        member.left = True
         with contextlib.suppress(ValueError):
             self.members.remove(member)
-        self.store.remove_tile(member.code, member.id)
+        self._clear([member.code])
+
+    def _clear(self, codes: list[str]) -> None:
+        """Remove this process's file from each class of ``codes`` it has no learner in."""
+        for code in set(codes) - {m.code for m in self.members}:
+            self.store.remove_tile(code, self.name)
 
     async def _loop(self) -> None:
         while self.members:
@@ -127,41 +135,28 @@ class Publisher:
                     with contextlib.suppress(ValueError):
                         self.members.remove(member)
                 member.notify(event)
+            self._clear([m.code for m in members])  # a learner left during the round
 
     def publish(self, members: list[Member]) -> list[tuple[Member, dict[str, Any]]]:
-        """On a worker thread: write the tiles, then read each class's news once."""
-        now, news = time.time(), []
-        gone: set[str] = set()
-        setups: dict[str, tuple[int, dict[str, Any]] | None] = {}
+        """On a worker thread: each class's tiles in one write, then its news, read once."""
+        news: list[tuple[Member, dict[str, Any]]] = []
+        classes: dict[str, list[Member]] = {}
         for m in members:
-            if m.code in gone:
-                news.append((m, ended_event()))
+            if not m.left:
+                classes.setdefault(m.code, []).append(m)
+        for code, mine in classes.items():
+            if not self.store.alive(code):
+                self.store.end(code)  # its teacher is gone: nobody else may see it
+                news += [(m, ended_event()) for m in mine]
                 continue
-            if m.code not in setups:
-                if not self.store.alive(m.code):
-                    self.store.end(m.code)  # its teacher is gone: nobody else may see it
-                    gone.add(m.code)
-                    news.append((m, ended_event()))
-                    continue
-                stamp = self.store.setup_stamp(m.code)
-                setups[m.code] = self.store.setup(m.code) if stamp else None
-            tile = m.tile()
-            shown = tuple(v for k, v in tile.items() if k != "joined")
-            if shown != m.written:
-                ok = self.store.write_tile(m.code, tile)
-                m.written, m.written_at = shown, now
-            elif now - m.written_at > REFRESH_SECONDS:
-                ok = self.store.touch_tile(m.code, m.id)
-                m.written_at = now
-            else:
-                ok = True
-            if not ok:
-                news.append((m, ended_event()))
+            if not self.store.write_tiles(code, self.name, [m.tile() for m in mine]):
+                news += [(m, ended_event()) for m in mine]  # ended meanwhile
                 continue
-            setup = setups[m.code]
-            if setup is not None and setup[0] > m.setup_seen:
-                m.setup_seen = setup[0]
-                news.append((m, setup_event(setup[1])))
+            setup = self.store.setup(code) if self.store.setup_stamp(code) else None
+            for m in mine:
+                if setup is not None and setup[0] > m.setup_seen:
+                    m.setup_seen = setup[0]
+                    news.append((m, setup_event(setup[1])))
         return news
 
 
@@ -170,4 +165,9 @@ def ended_event() -> dict[str, Any]:
 
 
 def setup_event(setup: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "class_setup", "config": setup["config"], "label": setup.get("label", "")}
+    return {
+        "type": "class_setup",
+        "config": setup["config"],
+        "label": setup.get("label", ""),
+        "sent": setup.get("sent", 0),
+    }

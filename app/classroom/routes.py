@@ -7,6 +7,8 @@ second and sends the tiles it finds.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Annotated, Any, Literal
 
@@ -48,11 +50,23 @@ class EndRequest(Strict):
     type: Literal["end"]
 
 
+class SeenRequest(Strict):
+    """The page drew the last tiles: the next may come (a slow page gets fewer)."""
+
+    type: Literal["seen"]
+
+
 _TEACHER: TypeAdapter[Any] = TypeAdapter(
     Annotated[
-        OpenRequest | ReopenRequest | SendSetupRequest | EndRequest, Field(discriminator="type")
+        OpenRequest | ReopenRequest | SendSetupRequest | EndRequest | SeenRequest,
+        Field(discriminator="type"),
     ]
 )
+
+
+TEACHER_TYPES = ("open", "reopen", "send_setup", "end", "seen")
+#: Seconds the next tiles wait at most for the page's ``seen`` of the last.
+SEEN_SECONDS = 5.0
 
 
 def parse_teacher(text: str) -> Any:
@@ -60,8 +74,8 @@ def parse_teacher(text: str) -> Any:
         raw = json.loads(text)
     except ValueError:
         raise BadRequest("message", "must be a JSON object with a type field") from None
-    if not isinstance(raw, dict) or raw.get("type") not in ("open", "reopen", "send_setup", "end"):
-        raise BadRequest("type", "must be one of open, reopen, send_setup, end")
+    if not isinstance(raw, dict) or raw.get("type") not in TEACHER_TYPES:
+        raise BadRequest("type", "must be one of " + ", ".join(TEACHER_TYPES))
     try:
         return _TEACHER.validate_python(raw)
     except ValidationError as exc:
@@ -81,13 +95,17 @@ class Teacher:
     def __init__(self, websocket: WebSocket, store: ClassStore) -> None:
         self.ws, self.store = websocket, store
         self.code: str | None = None
+        self.seen = asyncio.Event()  # the page drew the last tiles sent
+        self.seen.set()
 
     async def send(self, event: dict[str, Any]) -> None:
         await self.ws.send_json(event)
 
     async def apply(self, item: Any) -> None:
         store = self.store
-        if isinstance(item, OpenRequest):
+        if isinstance(item, SeenRequest):
+            self.seen.set()
+        elif isinstance(item, OpenRequest):
             if self.code is not None:
                 await anyio.to_thread.run_sync(store.end, self.code)
             self.code, token = await anyio.to_thread.run_sync(store.open_class)
@@ -133,6 +151,11 @@ class Teacher:
                 self.code = None
                 await self.send({"type": "ended", "message": "the class is no longer on"})
             else:
+                # one message in flight: a page that lags (a busy laptop) gets fewer, never
+                # a backlog of old ones
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.seen.wait(), SEEN_SECONDS)
+                self.seen.clear()
                 await self.send({"type": "tiles", "code": code, "learners": tiles})
 
     def _look(self, code: str) -> list[dict[str, Any]] | None:

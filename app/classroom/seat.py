@@ -94,14 +94,12 @@ class Seat:
         try:
             code, name = class_code(item.code), learner_name(item.name)
             self.leave()  # a second join moves the learner to the new class
-            member = Member(code, name, lambda: self.session.run, self.notify)
-            tile = member.tile()
-            await anyio.to_thread.run_sync(publisher.store.join, code, tile)
+            await anyio.to_thread.run_sync(publisher.store.admit, code)
         except BadRequest as exc:
             await self.session.send_json(exc.event())
             return
-        self.member = member
-        publisher.add(member)
+        self.member = member = Member(code, name, lambda: self.session.run, self.notify)
+        publisher.add(member)  # its tile is written within class_tile_seconds
         await self.session.send_json({"type": "joined", "code": code, "name": name})
 
     def leave(self) -> None:

@@ -6,12 +6,13 @@ A class ``<class_dir>/<CODE>/`` holds::
 
     teacher.json          the hash of the teacher's token; its mtime is the teacher's heartbeat
     setup.json            the setup the teacher sent last (a TrainConfig), if any
-    learners/<id>.json    one tile per joined learner: name, epoch, test loss, verdict, thumbnail
+    learners/<id>.json    the tiles of the joined learners of one process (name, epoch, test
+                          loss, verdict, thumbnail), rewritten a few times a second
 
 Every write is a temporary file and ``os.replace``, so a reader sees a whole file or the
 one before.  A class whose teacher's page has been gone ``class_idle_seconds`` is removed
-by the next process that looks at it; a tile nobody refreshed for :data:`STALE_SECONDS`
-(its worker died) is no longer shown.  Nothing outlives its class.
+by the next process that looks at it; tiles nobody refreshed for :data:`STALE_SECONDS`
+(their worker died) are no longer shown.  Nothing outlives its class.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ NAME_RULE = f"must be 1-{NAME_LENGTH} letters, digits, spaces, '.', '-' or an ap
 _NAME = re.compile(rf"^[^\W_][\w .'’-]{{0,{NAME_LENGTH - 1}}}$")
 #: A tile refreshed less recently than this is hidden (a learner whose worker died), and
 #: removed after ten times as long.
-STALE_SECONDS = 5.0
+STALE_SECONDS = 15.0
 
 
 def new_code() -> str:
@@ -179,7 +180,8 @@ class ClassStore:
         write_atomic(self.folder(code) / "setup.json", json.dumps(setup).encode())
 
     def tiles(self, code: str) -> list[dict[str, Any]]:
-        """Every joined learner's tile, in the order they joined."""
+        """Every joined learner's tile, by name (a learner who rejoined after a dropped
+        socket keeps its place)."""
         now, out = time.time(), []
         folder = self.folder(code) / "learners"
         try:
@@ -195,42 +197,34 @@ class ClassStore:
                     if age > 10 * STALE_SECONDS:
                         os.remove(entry.path)
                     continue
-                out.append(json.loads(Path(entry.path).read_bytes()))
+                out += json.loads(Path(entry.path).read_bytes())
             except (OSError, ValueError):
                 continue  # left a moment ago
-        out.sort(key=lambda t: (t.get("joined", 0), t.get("id", "")))
+        out.sort(key=lambda t: (str(t.get("name", "")).casefold(), t.get("id", "")))
         return out
 
     # ------------------------------------------------------------ the learners' side
-    def join(self, code: str, tile: dict[str, Any]) -> None:
-        """Write a learner's first tile, or :class:`BadRequest` (no such class, or full)."""
-        folder = self.folder(code)
+    def admit(self, code: str) -> None:
+        """May one more learner join this class?  Else :class:`BadRequest` (no such class,
+        or full; learners joining at the very same moment on several processes may pass
+        the limit by a few)."""
         if not self.alive(code):
             raise BadRequest("code", "is not a class that is on now: check the teacher's screen")
-        with self._locked(folder):
-            if len(self.tiles(code)) >= self.most_learners:
-                raise BadRequest("code", f"is a full class: it has {self.most_learners} learners")
-            self.write_tile(code, tile)
+        if len(self.tiles(code)) >= self.most_learners:
+            raise BadRequest("code", f"is a full class: it has {self.most_learners} learners")
 
-    def write_tile(self, code: str, tile: dict[str, Any]) -> bool:
-        """False when the class is gone."""
+    def write_tiles(self, code: str, writer: str, tiles: list[dict[str, Any]]) -> bool:
+        """One process's tiles in this class; False when the class is gone."""
         try:
-            path = self.folder(code) / "learners" / f"{tile['id']}.json"
-            write_atomic(path, json.dumps(tile).encode())
+            path = self.folder(code) / "learners" / f"{writer}.json"
+            write_atomic(path, json.dumps(tiles).encode())
         except FileNotFoundError:
             return False
         return True
 
-    def touch_tile(self, code: str, learner: str) -> bool:
-        try:
-            os.utime(self.folder(code) / "learners" / f"{learner}.json")
-        except FileNotFoundError:
-            return False
-        return True
-
-    def remove_tile(self, code: str, learner: str) -> None:
+    def remove_tile(self, code: str, writer: str) -> None:
         with contextlib.suppress(OSError):
-            os.remove(self.folder(code) / "learners" / f"{learner}.json")
+            os.remove(self.folder(code) / "learners" / f"{writer}.json")
 
     def setup(self, code: str) -> tuple[int, dict[str, Any]] | None:
         """The last setup sent and its mtime (ns), if any."""

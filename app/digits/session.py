@@ -32,6 +32,9 @@ class MnistSession(Session[MnistRun]):
         "edit": f"edit {_PLAYGROUND_ONLY}",
         "trace": f"trace {_PLAYGROUND_ONLY}",
         "verify": f"verify {_PLAYGROUND_ONLY}",
+        "matrix": f"matrix {_PLAYGROUND_ONLY}",
+        "seeds": f"seeds {_PLAYGROUND_ONLY}",
+        "pick_seed": f"pick_seed {_PLAYGROUND_ONLY}",
         "export": f"export {_PLAYGROUND_ONLY}; save this one",
     }
 

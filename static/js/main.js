@@ -177,6 +177,7 @@ const handlers = {
   export: (msg) => downloads.save(msg),
 };
 
+
 function start(clear = true) {
   if (clear) setAlert("");
   socket.send({ type: "start", config: state.toRunConfig(), paused: !transport.running });
@@ -375,7 +376,8 @@ async function main() {
   datasetThumbs($("dataset-thumbs"), options, DATASET_NAMES, (name) => { state.set("dataset", name); markDataset(true); start(); });
   pins = new PinnedRuns($("pins"), losses, { current: () => accepted, onUnpin: () => $("pin-run").focus() });
   enableTooltips();
-  teach = new Teaching({ options, handlers, send: (m) => socket.send(m), page: { state: () => state, start, render: () => renderControls(state), transport: () => transport, tracer: () => tracer, losses, pins: () => pins, setAlert } });
+  teach = new Teaching({ options, handlers, send: (m) => socket.send(m), page: { state: () => state, start, render: () => renderControls(state), transport: () => transport, tracer: () => tracer, losses, pins: () => pins, setAlert,
+    load: (config) => { setAlert(linkMessage(loadSetup(config))); transport.set(false); start(false); } } });  // a class's setup, paused
   const unknown = [];
   const linked = readHash(location.hash, options.schema, unknown);
   linkNotes = loadSetup((await teach.fromLink(Object.keys(linked).length > 0)) || linked, unknown);

@@ -1,8 +1,9 @@
 // Teaching with the playground: a lesson beside it (#lesson=<id>), many seeds at once, the
-// backward pass in matrix form, and presets and lessons that keep their title and text in
-// a shared link. It plugs into the page's socket handlers and drives the page's own
+// backward pass in matrix form, predict-then-reveal, presenter mode, joining a class, and
+// presets and lessons that keep their title and text in a shared link. It plugs into the page's socket handlers and drives the page's own
 // controls, so a lesson's action does exactly what the learner's click would.
 
+import { ClassJoin } from "./classjoin.js";
 import { LessonPanel } from "./lesson.js";
 import { MatrixPanel } from "./matrix.js";
 import { PredictFirst } from "./predict.js";
@@ -15,7 +16,7 @@ const LIVE = ["learning_rate", "regularization_rate", "batch_size", "speed"];
 
 export class Teaching {
   // page: what the page lends: state(), start(), render(), transport(), tracer(), losses,
-  // pins(), setAlert(text)
+  // pins(), setAlert(text), load(config) (a setup to load, paused)
   constructor({ options, handlers, send, page }) {
     Object.assign(this, { options, page, send });
     this.lastHealth = null;
@@ -30,6 +31,9 @@ export class Teaching {
     this.presenter = new Presenter($("presenter"));
     const tracer = page.tracer();
     tracer.onRender = (t, s, step, body) => this.predict.decorate(t, s, step, body, () => tracer.render());
+    // a class (classjoin.js): its setup is loaded as a preset is, paused
+    this.classJoin = new ClassJoin({ send, load: (config) => page.load(config) });
+    this.classJoin.rules(options.classes);
     this.hook(handlers);
     $("lesson-next").addEventListener("click", () => this.keepStep());
     $("lesson-prev").addEventListener("click", () => this.keepStep());
@@ -49,6 +53,10 @@ export class Teaching {
     after("ready", () => { this.lastHealth = null; this.lesson.evaluate(); this.matrix.stale(); });
     after("frame", ({ header }) => { if (header.epoch !== this.matrixEpoch) { this.matrixEpoch = header.epoch; if (!this.page.transport()?.running) this.matrix.stale(); } });
     after("edited", () => this.matrix.stale());
+    after("open", () => this.classJoin.rejoin());
+    const error = handlers.error;
+    handlers.error = (msg) => { if (!this.classJoin.error(msg)) error(msg); };
+    Object.assign(handlers, this.classJoin.handlers);
     handlers.seeds = (msg) => this.seeds.update(msg);
     handlers.seed_history = (msg) => this.seeds.history(msg);
     handlers.matrix = (msg) => this.matrix.show(msg);

@@ -1,0 +1,108 @@
+"""A class in real Chromium, on a server with two worker processes: a teacher's page and two
+learners' pages in three browser contexts, one learner joined (on a phone) and one not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app.test_reliability import Server
+from tests.app.test_workers import stop, workers_server
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+WAIT = 30_000  # ms: a busy machine
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = workers_server(tmp_path, BACKPROP_CLASS_DIR=str(tmp_path / "classes"))
+    yield srv
+    stop(srv)
+
+
+def context(browser: Any, width: int, height: int, errors: list[str]) -> Any:
+    pg = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    return pg
+
+
+def epoch_of(tile: Any) -> int:
+    return int(tile.locator("dd").first.inner_text())
+
+
+def test_a_teacher_watches_the_joined_learner_live_and_sends_it_a_setup(
+    browser: Any, server: Server
+) -> None:
+    errors: list[str] = []
+    teacher = context(browser, 1920, 1080, errors)
+    learner = context(browser, 390, 844, errors)  # "Join a class" works on a phone
+    outsider = context(browser, 1366, 768, errors)
+    try:
+        teacher.goto(server.url + "/class", wait_until="domcontentloaded")
+        teacher.get_by_role("button", name="Start a class").click()
+        code_box = teacher.locator("#class-code")
+        expect(code_box).to_have_text(re.compile(r"^[A-Z0-9]{6}$"), timeout=WAIT)
+        code = code_box.inner_text()
+
+        for pg in (learner, outsider):
+            pg.goto(server.url + "/", wait_until="domcontentloaded")
+            expect(pg.get_by_role("button", name="Play")).to_be_visible(timeout=WAIT)
+        outsider.get_by_role("button", name="Play").click()  # trains, never joins
+
+        learner.get_by_role("button", name="Join a class").click()
+        learner.get_by_label("Class code").fill("NOPE")
+        learner.get_by_label("Your name").fill("Ada O'Neil")
+        learner.get_by_role("button", name="Join", exact=True).click()
+        expect(learner.locator("#join-error")).to_contain_text(
+            "Class code must be the 6 letters and digits", timeout=WAIT
+        )
+        learner.get_by_label("Class code").fill(code.lower())
+        learner.get_by_role("button", name="Join", exact=True).click()
+        expect(learner.get_by_role("button", name="Leave class")).to_be_visible(timeout=WAIT)
+        expect(learner.locator("#class-joined")).to_contain_text(f"In class {code} as Ada O'Neil")
+        learner.get_by_role("button", name="Play").click()
+
+        # the teacher sees one tile, the joined learner's, live; the outsider is invisible
+        tile = teacher.get_by_role("article", name="Ada O'Neil")
+        expect(tile).to_be_visible(timeout=WAIT)
+        expect(teacher.get_by_role("article")).to_have_count(1)
+        expect(tile.locator("h3")).to_have_text("Ada O'Neil")
+        teacher.wait_for_function(
+            "() => Number(document.querySelector('.tile dd')?.textContent) > 0", timeout=WAIT
+        )
+        first = epoch_of(tile)
+        teacher.wait_for_function(
+            f"() => Number(document.querySelector('.tile dd').textContent) > {first}",
+            timeout=WAIT,
+        )
+        expect(tile.locator("dd").nth(1)).to_have_text(re.compile(r"^\d"))
+        expect(tile.locator(".tile-verdict")).not_to_be_empty(timeout=WAIT)
+        assert tile.locator("canvas").evaluate("c => c.width") == 16
+        screenshot(teacher, "class-view")
+
+        teacher.get_by_label("Setup to send").select_option(label="XOR with a 2-3-1 net")
+        teacher.get_by_role("button", name="Send setup to class").click()
+        expect(teacher.locator("#setup-status")).to_contain_text("Sent", timeout=WAIT)
+        learner.get_by_role("button", name="Load setup").click(timeout=WAIT)
+        expect(learner.get_by_label("Dataset", exact=True)).to_have_value("xor", timeout=WAIT)
+        expect(learner.locator("#layer-count")).to_have_text("1 hidden layer", timeout=WAIT)
+        # the one who did not join was offered nothing and shows no class
+        expect(outsider.get_by_role("button", name="Load setup")).to_be_hidden()
+        expect(outsider.get_by_role("button", name="Join a class")).to_be_visible()
+
+        learner.get_by_role("button", name="Leave class").click()
+        expect(teacher.get_by_role("article")).to_have_count(0, timeout=WAIT)
+        expect(learner.get_by_role("button", name="Join a class")).to_be_visible()
+        teacher.get_by_role("button", name="End class").click()
+        expect(teacher.get_by_role("button", name="Start a class")).to_be_visible(timeout=WAIT)
+        assert not [p for p in (server.data / "classes").iterdir() if p.is_dir()]
+    finally:
+        for pg in (teacher, learner, outsider):
+            pg.context.close()
+    assert not errors, f"JavaScript errors on the pages: {errors}"
