@@ -31,7 +31,13 @@ export class Teaching {
     this.presenter = new Presenter($("presenter"));
     const tracer = page.tracer();
     tracer.onRender = (t, s, step, body) => this.predict.decorate(t, s, step, body, () => tracer.render());
-    // a class (classjoin.js): its setup is loaded as a preset is, paused
+    // a class (classjoin.js): its setup is loaded as a preset is, paused; its bar sits in
+    // the top bar, and on a phone (no room there) under the controls
+    const bar = document.querySelector(".class-bar"), home = $("presenter");
+    const narrow = matchMedia("(max-width: 760px)");
+    const place = () => (narrow.matches ? $("alert").after(bar) : home.before(bar));
+    narrow.addEventListener("change", place);
+    place();
     this.classJoin = new ClassJoin({ send, load: (config) => page.load(config) });
     this.classJoin.rules(options.classes);
     this.hook(handlers);

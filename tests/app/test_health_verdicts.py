@@ -153,6 +153,9 @@ def test_two_learners_in_one_stack_keep_their_own_verdicts(server: Server) -> No
     fast, slow = asyncio.run(both())
     check_every_message(fast)
     check_every_message(slow)
-    # (a frame's step is its epoch's last batch's: the first one alone may look sane)
-    assert {e["code"] for e in fast[2:]} == {"steps_too_large"}
+    # a frame's step is its epoch's last batch's, so the first few alone may look sane or
+    # only saturated: within a few frames the large steps are found, and named from then on
+    codes = [e["code"] for e in fast]
+    first = codes.index("steps_too_large")
+    assert first <= 6 and set(codes[first:]) == {"steps_too_large"}, codes
     assert "steps_too_large" not in {e["code"] for e in slow}

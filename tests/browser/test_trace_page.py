@@ -100,8 +100,9 @@ def test_bias_gradients_and_updates_come_with_their_numbers(page: Any, live_serv
         shown_before, shown_after, change = nums[0], nums[-2], nums[-1]
         assert abs(after - before) < 1e-4  # the case of the issue: an update of millionths
         assert shown_before != shown_after  # enough digits to see the step
-        assert value(shown_before) == pytest.approx(before, rel=1e-4)
-        assert value(shown_after) == pytest.approx(after, rel=1e-4)
+        # four significant digits at least: within half a unit of the fourth
+        assert value(shown_before) == pytest.approx(before, rel=5e-4)
+        assert value(shown_after) == pytest.approx(after, rel=5e-4)
         assert (value(shown_after) - value(shown_before)) * (after - before) > 0
         assert value(change) == pytest.approx(after - before, rel=1e-3)
         assert "0.000" not in change
