@@ -84,7 +84,10 @@ def test_a_model_whose_config_claims_a_huge_network_is_refused_before_it_is_buil
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 5_000_000  # not the 74.5 GiB the config asks for
+    # Building even the first layer (784 × 100,000 float32) would take 313 MB, the whole
+    # network 74.5 GiB. tracemalloc counts the whole process, so other threads' allocations
+    # in the test worker may add some megabytes: the bound sits well under one layer.
+    assert peak < 100_000_000
     refused: list[object] = []
 
     def check(config: dict[str, object]) -> None:
