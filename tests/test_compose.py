@@ -224,14 +224,21 @@ def test_a_page_whose_replica_is_killed_goes_on_through_the_other(
         return held[0]
 
     def kill_and_come_back(name: str) -> str:
+        # the button's class is read in the moment the banner shows: the page may be back
+        # through the other replica half a second later, before a poll would see the banner
+        page.evaluate(
+            """() => {
+              window.offlineSeen = null;
+              const banner = document.getElementById('offline');
+              new MutationObserver((_, observer) => {
+                if (banner.hidden) return;
+                window.offlineSeen = document.getElementById('play').className || '-';
+                observer.disconnect();
+              }).observe(banner, { attributes: true, attributeFilter: ['hidden'] });
+            }"""
+        )
         subprocess.run([*COMPOSE, "kill", name], cwd=ROOT, capture_output=True, check=True)
-        # the button's class read in the same moment the banner shows (the page may be back
-        # through the other replica half a second later)
-        shown = page.wait_for_function(
-            "() => !document.getElementById('offline').hidden"
-            " && document.getElementById('play').className",
-            timeout=15000,
-        ).json_value()
+        shown = page.wait_for_function("() => window.offlineSeen", timeout=40000).json_value()
         assert "running" not in shown
         page.wait_for_selector("#online-note", state="visible", timeout=30000)
         return text(page, "#online-note")

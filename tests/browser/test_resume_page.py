@@ -230,8 +230,14 @@ def test_changes_made_offline_are_applied_once_in_order(
     assert "Your 4 changes made meanwhile will be applied then" in text(page, "#offline")
     come_back(page, server)
     wait_label(page, "Pause")
-    page.wait_for_function(f"() => {EPOCH} > 30", timeout=30000)
     k = len(wire.sockets) - 1
+    # The resumed run is past epoch 30 at once: first wait for the edited start's ready
+    # (the wire's events arrive while the page is waited on), then for its epochs.
+    for _ in range(300):
+        if len(wire.events(k, "ready")) >= 2:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_function(f"() => {EPOCH} > 30", timeout=30000)
     sent = [m for m in wire.sockets[k]["out"]]
     kinds = [(m["type"], "resume_from" in m) for m in sent[:5]]
     assert kinds == [
