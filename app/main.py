@@ -22,6 +22,7 @@ from app.config import Settings, load_settings, resource
 from app.digits import routes as digits
 from app.digits.quota import Quota
 from app.digits.store import DEFAULT_MODEL, ModelStore
+from app.lessons import routes as lessons
 from app.playground import routes as playground
 from app.serving import stats
 from app.serving.body_limit import BodyLimit
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     #: Every joined learner of this process, and the class directory (app/classroom).
     app.state.classroom = Publisher(ClassStore(settings), settings.class_tile_seconds)
-    for feature in (pages, playground, digits, stats, classroom):
+    for feature in (pages, playground, digits, lessons, stats, classroom):
         app.include_router(feature.router)
     _offline_docs(app)  # before /static, which would otherwise answer its paths
     app.mount("/static", StaticFiles(directory=resource("static")), name="static")

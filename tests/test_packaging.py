@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import nn_core
-from app.playground.lesson import LESSON_DIR
+from app.lessons.lesson import LESSON_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,8 +82,8 @@ def test_the_wheels_carry_their_files_and_one_version(wheels: dict[str, Path]) -
     for f in ("app/templates/playground.html", "app/templates/digits.html", "app/static/"):
         assert any(n.startswith(f) for n in names), f
     assert "app/digits/shipped/mnist-mlp.npz" in names
-    lessons = {n for n in names if n.startswith("app/playground/lessons/")}
-    assert {f"app/playground/lessons/{p.name}" for p in LESSON_DIR.glob("*.toml")} == lessons
+    lessons = {n for n in names if n.startswith("app/lessons/shipped/")}
+    assert {f"app/lessons/shipped/{p.name}" for p in LESSON_DIR.glob("*.toml")} == lessons
     assert "nn_core/data/mnist_bundled.npz" in names
     assert {"app/py.typed", "nn_core/py.typed"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)

@@ -77,6 +77,31 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "init_scale": 1 / 28,
     },
 }
+#: What the page's form sets beside the architecture (and a lesson's setup may choose).
+FORM_FIELDS = ("optimizer", "learning_rate", "batch_size", "epochs", "augment")
+
+
+def architecture_config(key: str, **form: Any) -> dict[str, Any]:
+    """The run the page starts for architecture ``key`` with its form's ``form`` values
+    (the rest as the architecture sets them), as the page's Train button sends it."""
+    a = ARCHITECTURES[key]
+    unknown = set(form) - set(FORM_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))}: not a field of the training form")
+    return {
+        "hidden_layers": a["hidden"],
+        "activation": a["activation"],
+        "output_activation": a["output"],
+        "loss": a["loss"],
+        "init": a["init"],
+        "init_scale": a.get("init_scale"),
+        "optimizer": a["optimizer"],
+        "learning_rate": a["learning_rate"],
+        "batch_size": a["batch_size"],
+        **form,
+    }
+
+
 _Hidden: Any = number("neurons", int, MNIST_LIMITS)
 #: Epochs at least this long (seconds) get a ``pace`` message about once a second.
 PACE_FROM = 2.0

@@ -6,12 +6,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
 from app.classroom import store as classes
+from app.lessons import lesson
 from app.pages import templates
-from app.playground import lesson
 from app.playground.presets import PRESETS
 from app.playground.schema import TrainConfig
 from app.playground.session import PlaygroundSession
@@ -26,7 +26,6 @@ from nn_core.losses import LOSSES
 from nn_core.optimizers import OPTIMIZERS
 
 router = APIRouter()
-lesson.lessons()  # a broken lesson file stops the server as it starts, naming the file
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -68,15 +67,6 @@ async def options(request: Request) -> dict[str, Any]:
         "models": request.app.state.backprop.models.rules(),
         "classes": classes.rules(request.app.state.backprop.settings),
     }
-
-
-@router.get("/api/lessons/{lesson_id}")
-async def get_lesson(lesson_id: str) -> dict[str, Any]:
-    """One lesson whole: its setup resolved to a run config, and its steps."""
-    found = lesson.lesson_event(lesson_id)
-    if found is None:
-        raise HTTPException(404, f"lesson: there is no lesson {lesson_id!r}")
-    return found
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,7 @@ export class LessonPanel {
     const steps = this.lesson.steps;
     this.step = Math.max(0, Math.min(steps.length - 1, k));
     const step = steps[this.step];
+    this.el.dataset.step = String(this.step);
     $("lesson-count").textContent = `Step ${this.step + 1} of ${steps.length}`;
     $("lesson-text").textContent = step.text;
     $("lesson-action").hidden = !step.action;

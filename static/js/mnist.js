@@ -14,7 +14,24 @@ let state = "idle";
 let connected = false;
 let asked = null;   // the config of the last start sent: "Start it again" sends it again
 let layers = [];    // the layer sizes of the run under way
+let runRate = null; // and its learning rate
 const line = new ConnectionLine($("connection"));
+
+// What a lesson on this page (digitlesson.js) reads of the run, and its hook for updates.
+export const trainView = {
+  onUpdate: null,
+  state: () => state,
+  metrics() {
+    const n = history.epochs.length;
+    return {
+      test_loss: n ? history.test[n - 1] : null,
+      train_loss: n ? history.train[n - 1] : null,
+      accuracy: n ? history.acc[n - 1] : null,
+      epoch: n ? history.epochs[n - 1] : 0,
+      learning_rate: runRate,
+    };
+  },
+};
 
 for (const [key, a] of Object.entries(ARCH)) $("architecture").append(new Option(a.title, key));
 if (window.FASHION) $("train-dataset").append(new Option("Fashion-MNIST (60,000 / 10,000)", "fashion"));
@@ -83,9 +100,11 @@ const socket = new TrainSocket("/ws/mnist", {
     $("pace-note").textContent = "";
     names = msg.classes;
     layers = msg.layers;
+    runRate = msg.config.learning_rate;
     history = { epochs: [], train: [], test: [], acc: [] };
     $("train-status").textContent = `Training ${msg.layers.join("-")} (${msg.n_parameters.toLocaleString()} weights) on ${msg.n_train.toLocaleString()} images…`;
     drawCurve();
+    trainView.onUpdate?.();
   },
   progress(msg) {
     msg.epochs.forEach((e, i) => {
@@ -97,6 +116,7 @@ const socket = new TrainSocket("/ws/mnist", {
     const n = history.epochs.length - 1;
     $("train-status").textContent = `Epoch ${history.epochs[n]}: test accuracy ${(100 * history.acc[n]).toFixed(2)} %`;
     drawCurve();
+    trainView.onUpdate?.();
   },
   pace(msg) {
     const pct = Math.floor((100 * msg.batches_done) / msg.batches);

@@ -86,6 +86,10 @@ export class Teaching {
       return null;
     }
     const step = Number(linkExtras.get("step") || 1);
+    if (lesson.page !== "playground") {  // a lesson of the digits page: open it there
+      location.replace(`${lesson.href}&step=${Number.isInteger(step) && step > 0 ? step : 1}`);
+      return null;
+    }
     if (Number.isInteger(step) && step > 1) this.lesson.show(step - 1);
     this.keepStep();
     return hasSettings ? null : lesson.config;

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.playground.lesson import (
+from app.digits.training import (
+    ARCHITECTURES,
+    MnistConfig,
+    architecture_config,
+    build_trainer,
+    load_digits,
+)
+from app.lessons.lesson import (
+    DIGITS_METRICS,
     LESSON_DIR,
     METRICS,
     Lesson,
@@ -23,6 +31,9 @@ from app.playground.run import PlaygroundRun
 from app.playground.schema import TrainConfig
 from nn_core.health import health
 
+DIGITS_HEAD = (
+    'title = "t"\nsystem = "s"\nabout = "a"\npage = "digits"\narchitecture = "nielsen_100"\n'
+)
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
 #: The most epochs a check may take in :func:`test_following_each_lesson_meets_its_checks`.
 MAX_EPOCHS = 1500
@@ -69,6 +80,23 @@ def test_each_backprop_preset_and_tutorial_system_has_a_lesson() -> None:
             "preset",
         ),
         ('title = "t"\nsystem = "s"\nabout = "a"\nsteps = [\n', "Invalid value"),
+        (
+            'title = "t"\nsystem = "s"\nabout = "a"\npage = "digits"\n[[steps]]\ntext = "x"\n',
+            "architecture",
+        ),
+        (
+            DIGITS_HEAD + '[[steps]]\ntext = "x"\n[steps.check]\nsays = "x"\n'
+            'all = [{ metric = "neurons", op = "<", value = 1 }]\n',
+            "neurons is not one of test_loss",
+        ),
+        (
+            DIGITS_HEAD + '[[steps]]\ntext = "x"\n[steps.action]\nlabel = "Go"\ndo = "play"\n',
+            "play is not one of set, train, pause",
+        ),
+        (
+            DIGITS_HEAD + 'setup = { epochs = 5000 }\n[[steps]]\ntext = "x"\n',
+            "epochs",
+        ),
     ],
 )
 def test_a_broken_lesson_file_is_named_with_its_field(
@@ -88,6 +116,13 @@ def test_the_server_lists_and_serves_the_lessons(client: TestClient) -> None:
     for item in options["lessons"]:
         whole = client.get(f"/api/lessons/{item['id']}").json()
         assert whole["title"] == item["title"] and whole["steps"]
+        assert whole["href"] == ("/digits" if item["page"] == "digits" else "/") + (
+            f"#lesson={item['id']}"
+        )
+        if item["page"] == "digits":  # the form's architecture and fields, as Train sends
+            form = {k: v for k, v in whole["config"].items() if k != "architecture"}
+            assert MnistConfig.model_validate(architecture_config(whole["architecture"], **form))
+            continue
         assert TrainConfig.model_validate(whole["config"])  # the page starts it as is
         if whole.get("preset"):
             assert whole["config"].items() >= {
@@ -112,7 +147,11 @@ def _metrics(run: PlaygroundRun, report: Any, pinned: bool) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize("lesson", list(lessons().values()), ids=list(lessons()))
+PLAYGROUND = {k: v for k, v in lessons().items() if v.page == "playground"}
+DIGITS = {k: v for k, v in lessons().items() if v.page == "digits"}
+
+
+@pytest.mark.parametrize("lesson", list(PLAYGROUND.values()), ids=list(PLAYGROUND))
 def test_following_each_lesson_meets_its_checks(lesson: Lesson) -> None:
     """Every step's action done as the page does it (a changed setting starts the run
     again from its seed, as Reset does), then training until the check holds."""
@@ -137,3 +176,50 @@ def test_following_each_lesson_meets_its_checks(lesson: Lesson) -> None:
             pytest.fail(
                 f"step {n + 1} ({step.check.says}) not met in {MAX_EPOCHS} epochs: {values}"
             )
+
+
+def test_each_digits_page_tutorial_system_has_a_lesson() -> None:
+    """MNIST [784, 10, 10], [784, 256, 128, 64, 10] and Nielsen's 784-100-10."""
+    used = {lesson.architecture for lesson in DIGITS.values()}
+    assert used == set(ARCHITECTURES) - {"mlp_256_128"}
+
+
+@pytest.mark.parametrize("lesson", list(DIGITS.values()), ids=list(DIGITS))
+def test_following_each_digits_lesson_meets_its_checks(lesson: Lesson) -> None:
+    """As the page does it: a step's Train (or changed settings) starts the form's run
+    again; each check must hold within the run's own epochs."""
+    digits = load_digits("mnist")
+    config = lesson.config()
+
+    def start(config: dict[str, Any]) -> tuple[Any, MnistConfig]:
+        form = {k: v for k, v in config.items() if k != "architecture"}
+        cfg = MnistConfig.model_validate(architecture_config(config["architecture"], **form))
+        return build_trainer(cfg, digits), cfg
+
+    trainer: Any = None
+    cfg: MnistConfig | None = None
+    report: Any = None
+    values: dict[str, float] = {}
+    for n, step in enumerate(lesson.steps):
+        if step.action and step.action.do == "set":
+            config = {**config, **step.action.config}
+        if step.action and step.action.do in ("set", "train"):
+            (trainer, cfg), report = start(config), None
+        if step.check is None:
+            continue
+        assert trainer is not None and cfg is not None, "a check before any run"
+        while True:
+            if report is not None:
+                values = {
+                    "test_loss": report.test_loss,
+                    "train_loss": report.train_loss,
+                    "accuracy": report.accuracy,
+                    "epoch": report.epoch,
+                    "learning_rate": cfg.learning_rate,
+                }
+                assert set(values) == set(DIGITS_METRICS)
+                if all(OPS[c.op](values[c.metric], c.value) for c in step.check.all):
+                    break
+            if trainer.epoch >= cfg.epochs:
+                pytest.fail(f"step {n + 1} ({step.check.says}) not met in the run: {values}")
+            report = trainer.step()
