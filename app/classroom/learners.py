@@ -165,9 +165,12 @@ def ended_event() -> dict[str, Any]:
 
 
 def setup_event(setup: dict[str, Any]) -> dict[str, Any]:
-    return {
+    event = {
         "type": "class_setup",
         "config": setup["config"],
         "label": setup.get("label", ""),
         "sent": setup.get("sent", 0),
     }
+    if setup.get("lesson"):
+        event["lesson"] = setup["lesson"]  # the page opens the lesson with its setup
+    return event

@@ -16,9 +16,10 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from app.classroom.store import ClassStore, CodeRequest, class_code
+from app.lessons.lesson import lessons
 from app.pages import templates
 from app.playground.schema import TrainConfig
 from app.session.host import origin_allowed
@@ -41,9 +42,33 @@ class ReopenRequest(CodeRequest):
 
 
 class SendSetupRequest(Strict):
+    """A setup for every joined learner to load: ``config``, or a playground ``lesson``
+    (its id; the lesson's own setup is sent with it, and its title is the label)."""
+
     type: Literal["send_setup"]
-    config: TrainConfig
+    config: TrainConfig | None = None
+    lesson: Annotated[str, Field(max_length=40)] | None = None
     label: Annotated[str, Field(max_length=120)] = ""
+
+    @model_validator(mode="after")
+    def _one_setup(self) -> SendSetupRequest:
+        if (self.config is None) == (self.lesson is None):
+            raise ValueError("config: send either a setup or a lesson")
+        return self
+
+    def resolved(self) -> tuple[dict[str, Any], str, str | None]:
+        """The config to send, its label and the lesson's id (if it is a lesson)."""
+        if self.lesson is None:
+            assert self.config is not None
+            return self.config.model_dump(exclude_defaults=True), self.label, None
+        found = lessons().get(self.lesson)
+        if found is None or found.page != "playground":
+            playground = [k for k, v in lessons().items() if v.page == "playground"]
+            raise BadRequest(
+                "lesson", f"must be one of the playground's lessons: {', '.join(playground)}"
+            )
+        config = TrainConfig.model_validate(found.config()).model_dump(exclude_defaults=True)
+        return config, self.label or found.title, found.id
 
 
 class EndRequest(Strict):
@@ -119,9 +144,10 @@ class Teacher:
         elif self.code is None:
             raise BadRequest("type", f"{item.type} needs a class: start one first")
         elif isinstance(item, SendSetupRequest):
-            config = item.config.model_dump(exclude_defaults=True)
-            await anyio.to_thread.run_sync(store.send_setup, self.code, config, item.label)
-            await self.send({"type": "setup_sent", "label": item.label, "config": config})
+            config, label, lesson = item.resolved()
+            await anyio.to_thread.run_sync(store.send_setup, self.code, config, label, lesson)
+            sent = {"type": "setup_sent", "label": label, "config": config}
+            await self.send(sent | ({"lesson": lesson} if lesson else {}))
         else:
             await anyio.to_thread.run_sync(store.end, self.code)
             self.code = None

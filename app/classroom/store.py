@@ -175,8 +175,12 @@ class ClassStore:
             if not self.alive(code):
                 self.end(code)
 
-    def send_setup(self, code: str, config: dict[str, Any], label: str) -> None:
+    def send_setup(
+        self, code: str, config: dict[str, Any], label: str, lesson: str | None = None
+    ) -> None:
         setup = {"config": config, "label": label, "sent": time.time()}
+        if lesson:
+            setup["lesson"] = lesson
         write_atomic(self.folder(code) / "setup.json", json.dumps(setup).encode())
 
     def tiles(self, code: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import { readHash } from "./state.js";
 const KEY = "backprop-teacher";
 const $ = (id) => document.getElementById(id);
 const LINK = "link";  // the setup menu's "a playground link" choice
+const LESSON = "lesson:";  // ... and its lessons' values: the prefix, then the lesson's id
 
 let options;
 let held = JSON.parse(sessionStorage.getItem(KEY) || "null");  // { code, token }
@@ -43,7 +44,8 @@ const handlers = {
     setTimeout(() => socket.send({ type: "seen" }), 0);  // drawn: the next may come
   },
   setup_sent(msg) {
-    $("setup-status").textContent = `Sent${msg.label ? ` “${msg.label}”` : ""} to the class: each joined learner is asked to load it.`;
+    const what = [msg.lesson ? "the lesson" : "", msg.label ? `“${msg.label}”` : ""].filter(Boolean).join(" ");
+    $("setup-status").textContent = `Sent ${what || "the setup"} to the class: each joined learner is asked to ${msg.lesson ? "open" : "load"} it.`;
   },
   ended(msg) {
     held = null;
@@ -113,6 +115,10 @@ function drawTiles(learners) {
 // The setup to send: a preset, or the settings of a pasted playground link.
 function chosenSetup() {
   const pick = $("class-setup").value;
+  if (pick.startsWith(LESSON)) {  // the server sends the lesson's own setup with it
+    const id = pick.slice(LESSON.length);
+    return { lesson: id, label: options.lessons.find((l) => l.id === id).title };
+  }
   if (pick !== LINK) {
     const preset = options.presets[pick];
     return { config: preset.config, label: preset.title };
@@ -128,7 +134,15 @@ function chosenSetup() {
 
 function wire() {
   const menu = $("class-setup");
-  for (const [key, p] of Object.entries(options.presets)) menu.add(new Option(p.title, key));
+  const presets = document.createElement("optgroup");
+  presets.label = "Presets";
+  for (const [key, p] of Object.entries(options.presets)) presets.append(new Option(p.title, key));
+  const lessons = document.createElement("optgroup");
+  lessons.label = "Lessons (each learner's page opens it)";
+  for (const l of options.lessons) {
+    if (l.page === "playground") lessons.append(new Option(`Lesson: ${l.title}`, LESSON + l.id));
+  }
+  menu.append(presets, lessons);
   menu.add(new Option("A playground link…", LINK));
   menu.addEventListener("change", () => {
     const link = menu.value === LINK;
@@ -138,9 +152,9 @@ function wire() {
   $("start-class").addEventListener("click", () => { say(""); socket.send({ type: "open" }); });
   $("end-class").addEventListener("click", () => socket.send({ type: "end" }));
   $("send-setup").addEventListener("click", () => {
-    const { config, label, problem } = chosenSetup();
+    const { config, label, lesson, problem } = chosenSetup();
     say(problem || "");
-    if (!problem) socket.send({ type: "send_setup", config, label });
+    if (!problem) socket.send({ type: "send_setup", config, label, lesson });
   });
   $("class-url").textContent = `${location.origin}/`;
 }

@@ -8,7 +8,8 @@ const KEY = "backprop-class";
 const $ = (id) => document.getElementById(id);
 
 export class ClassJoin {
-  // send(msg): over the training socket; load(config, label): the playground loads a setup
+  // send(msg): over the training socket; load(config, label, lesson): the playground loads
+  // a setup, or opens a lesson (its id) with its setup
   constructor({ send, load }) {
     this.send = send;
     this.load = load;
@@ -20,7 +21,7 @@ export class ClassJoin {
     $("join-form").addEventListener("submit", (e) => { e.preventDefault(); this.join(); });
     $("join-cancel").addEventListener("click", () => this.dialog.close());
     $("leave-class").addEventListener("click", () => { this.send({ type: "leave" }); this.forget(); });
-    $("class-load").addEventListener("click", () => { this.hideOffer(); this.load(this.offered.config, this.offered.label); });
+    $("class-load").addEventListener("click", () => { this.hideOffer(); this.load(this.offered.config, this.offered.label, this.offered.lesson); });
     $("class-skip").addEventListener("click", () => this.hideOffer());
     this.handlers = {
       joined: (msg) => this.joined(msg),
@@ -92,7 +93,10 @@ export class ClassJoin {
     this.seat.setup = msg.sent;
     this.keep();
     this.offered = msg;
-    $("class-offer-text").textContent = `Your teacher sent a setup${msg.label ? `: ${msg.label}` : ""}. Load it? Your current run is replaced.`;
+    $("class-offer-text").textContent = msg.lesson
+      ? `Your teacher sent a lesson: ${msg.label}. Open it? Your current run is replaced by the lesson's.`
+      : `Your teacher sent a setup${msg.label ? `: ${msg.label}` : ""}. Load it? Your current run is replaced.`;
+    $("class-load").textContent = msg.lesson ? "Open lesson" : "Load setup";
     $("class-offer").hidden = false;
     $("class-load").focus();
   }

@@ -38,7 +38,10 @@ export class Teaching {
     const place = () => (narrow.matches ? $("alert").after(bar) : home.before(bar));
     narrow.addEventListener("change", place);
     place();
-    this.classJoin = new ClassJoin({ send, load: (config) => page.load(config) });
+    this.classJoin = new ClassJoin({
+      send,
+      load: (config, label, lesson) => (lesson ? this.openLesson(lesson) : page.load(config)),
+    });
     this.classJoin.rules(options.classes);
     this.hook(handlers);
     $("lesson-next").addEventListener("click", () => this.keepStep());
@@ -93,6 +96,14 @@ export class Teaching {
     if (Number.isInteger(step) && step > 1) this.lesson.show(step - 1);
     this.keepStep();
     return hasSettings ? null : lesson.config;
+  }
+
+  // A lesson the teacher sent: beside the page from its first step, its setup loaded.
+  async openLesson(id) {
+    const lesson = await this.lesson.load(id);
+    if (!lesson) return this.page.setAlert(`The lesson “${id}” is not one of this server's lessons.`);
+    this.keepStep();
+    this.page.load(lesson.config);
   }
 
   keepStep() {

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import websockets
 
+from app.lessons.lesson import lessons
+from app.playground.schema import TrainConfig
 from tests.app.test_reliability import Server
 from tests.app.test_workers import CONFIG, join, sessions_per_worker, stop, workers_server
 
@@ -141,6 +143,30 @@ def test_send_setup_reaches_joined_learners_on_both_workers_and_end_removes_the_
         for ws in (a, b):
             offer = await wait_for(ws, of("class_setup"))
             assert offer["config"] == setup and offer["label"] == "XOR"
+            assert "lesson" not in offer
+        # a lesson: its own setup and title go with it; a digits lesson, an unknown one, or
+        # a lesson and a setup at once are refused in words
+        for bad, field in (
+            ({"lesson": "mnist-deep"}, "lesson"),
+            ({"lesson": "no-such"}, "lesson"),
+            ({"lesson": "xor-2-3-1", "config": setup}, "config"),
+            ({}, "config"),
+        ):
+            await t.send(json.dumps({"type": "send_setup", **bad}))
+            refused = await wait_for(t, of("error"))
+            assert refused["field"] == field, (bad, refused)
+            if field == "lesson":
+                assert "must be one of the playground's lessons: " in refused["message"]
+                assert "xor-2-3-1" in refused["message"] and "mnist" not in refused["message"]
+        await t.send(json.dumps({"type": "send_setup", "lesson": "xor-2-3-1"}))
+        sent = await wait_for(t, of("setup_sent"))
+        xor = lessons()["xor-2-3-1"]
+        want = TrainConfig.model_validate(xor.config()).model_dump(exclude_defaults=True)
+        assert sent["lesson"] == "xor-2-3-1" and sent["config"] == want
+        for ws in (a, b):
+            offer = await wait_for(ws, of("class_setup"))
+            assert offer["lesson"] == "xor-2-3-1" and offer["label"] == xor.title
+            assert offer["config"] == want
         await t.send(json.dumps({"type": "end"}))
         await wait_for(t, of("ended"))
         assert not (classes / code).exists()

@@ -96,6 +96,23 @@ def test_a_teacher_watches_the_joined_learner_live_and_sends_it_a_setup(
         expect(outsider.get_by_role("button", name="Load setup")).to_be_hidden()
         expect(outsider.get_by_role("button", name="Join a class")).to_be_visible()
 
+        # a lesson: the learner's page opens it beside the playground, with its setup
+        teacher.get_by_label("Setup to send").select_option(label="Lesson: Dead ReLUs")
+        teacher.get_by_role("button", name="Send setup to class").click()
+        expect(teacher.locator("#setup-status")).to_contain_text(
+            "Sent the lesson “Dead ReLUs”", timeout=WAIT
+        )
+        expect(learner.locator("#class-offer-text")).to_contain_text(
+            "Your teacher sent a lesson: Dead ReLUs", timeout=WAIT
+        )
+        learner.get_by_role("button", name="Open lesson").click()
+        lesson = learner.get_by_role("region", name="Lesson")
+        expect(lesson).to_contain_text("Step 1 of", timeout=WAIT)
+        expect(lesson).to_contain_text("Dead ReLUs")
+        assert "lesson=dead-relus" in learner.evaluate("location.hash")
+        expect(learner.locator("#learning-rate")).to_have_value("0.7", timeout=WAIT)
+        expect(outsider.get_by_role("region", name="Lesson")).to_have_count(0)
+
         learner.get_by_role("button", name="Leave class").click()
         expect(teacher.get_by_role("article")).to_have_count(0, timeout=WAIT)
         expect(learner.get_by_role("button", name="Join a class")).to_be_visible()
