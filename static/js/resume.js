@@ -71,6 +71,9 @@ export class RunResumer {
   // A "ready" event, after the read-outs were reset: a resumed run keeps its curves.
   ready(msg, readout) {
     const { losses, state } = this.page;
+    // the ready of a start sent before the learner chose to restore (a slow server): the
+    // restored run's own ready (at its epoch) or its refusal is still to come
+    if (this.resuming?.resume && msg.epoch !== this.resuming.resume.epoch) return;
     this.refused = false;
     this.keeper.ready(msg);
     if (msg.epoch) losses.keepUntil(msg.epoch);

@@ -48,6 +48,41 @@ def test_a_reload_offers_the_kept_run_and_restores_it(page: Any, server: Restart
     play_to(page, paused_at + 20)
 
 
+def test_a_restore_chosen_before_the_first_start_is_ready_restores_the_run(
+    page: Any, server: Restartable
+) -> None:
+    """A slow server: the page's own first start is answered only after the learner chose
+    to restore. That answer is not taken for the restore's: the run and its curves are
+    restored all the same."""
+    open_page(page, server)
+    play_to(page, 120)
+    paused_at = pause(page)
+    held: list[str | bytes] = []
+    socket: dict[str, Any] = {"hold": True}
+
+    def route(ws: Any) -> None:  # the server's messages wait in `held` until let through
+        upstream = ws.connect_to_server()
+        socket["page"] = ws
+        upstream.on_message(lambda m: held.append(m) if socket["hold"] else ws.send(m))
+        ws.on_message(upstream.send)
+
+    page.route_web_socket("**/ws/train", route)
+    page.reload()
+    page.wait_for_selector("#restore-offer", state="visible")
+    page.get_by_role("button", name="Restore run").click()
+    for _ in range(300):  # both starts answered: the page's own, then the restore's
+        if sum('"type":"ready"' in m for m in held if isinstance(m, str)) >= 2:
+            break
+        page.wait_for_timeout(100)
+    while held:  # in order (messages that come meanwhile join the end)
+        socket["page"].send(held.pop(0))
+    socket["hold"] = False
+    page.wait_for_selector("#online-note", state="visible")
+    assert f"Restored. Your run goes on from epoch {paused_at:,}" in text(page, "#online-note")
+    page.wait_for_function(f"() => {EPOCH} === {paused_at}")
+    assert curve_epochs(page) == list(range(1, paused_at + 1))
+
+
 def test_a_reload_can_start_fresh_and_forgets_the_kept_run(page: Any, server: Restartable) -> None:
     open_page(page, server)
     play_to(page, 60)
