@@ -40,9 +40,11 @@ RUN pip install -q -r /tmp/requirements.txt && rm /tmp/requirements.txt
 COPY --from=build /wheels/*.whl /tmp/wheels/
 RUN pip install -q --no-deps /tmp/wheels/*.whl && pip check && rm -r /tmp/wheels
 
+# /classes: where deploy/compose.yaml mounts the class folder the replicas share (a new
+# named volume takes the folder's owner, so the app can write it)
 RUN useradd --create-home --uid 10001 lab \
- && mkdir -p /data \
- && chown lab:lab /data
+ && mkdir -p /data /classes \
+ && chown lab:lab /data /classes
 USER lab
 WORKDIR /home/lab
 VOLUME ["/data"]

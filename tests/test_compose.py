@@ -3,7 +3,8 @@ on the local Docker daemon (CI: ../shared/tools/docker-standin.sh --compose), as
 host-network variant deploy/compose.ci.yaml. 40 learners train through the proxy; both replicas get
 sessions; a model saved through one replica predicts through the other; killing one
 replica leaves the other's learners training and the killed one's learners get back in;
-a page in Chromium whose replica is killed goes on through the other where its run was."""
+a page in Chromium whose replica is killed goes on through the other where its run was; a
+class's teacher through the proxy sees learners on both replicas."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from app.serving.loadtest import run as loadtest
+from tests.app.test_class import learner, names, of, teacher, wait_for
 from tests.app.test_reliability import until
 from tests.app.test_workers import answers
 from tests.browser.conftest import browser, page  # noqa: F401 - the page test's fixtures
@@ -203,6 +206,37 @@ def test_killing_a_replica_leaves_the_other_training_and_learners_get_back_in(
 
 
 @pytest.mark.browser
+def at(url: str) -> Any:
+    """A server as the class tests' helpers take it: where its sockets are."""
+    return SimpleNamespace(ws=url.replace("http", "ws"))
+
+
+def test_a_class_spans_the_replicas_behind_the_proxy(stack: None) -> None:
+    """The teacher's socket through the proxy, one learner on each replica: the teacher
+    sees both tiles and a setup reaches both, through the volume the replicas share."""
+    for url in (APP1, APP2):
+        wait_ok(url)  # the last test started app1 again
+
+    async def main() -> None:
+        t, code = await teacher(at(PROXY))
+        a = await learner(at(APP1), code, "Ada")
+        b = await learner(at(APP2), code, "Grace")
+        tiles = await wait_for(t, lambda e: e["type"] == "tiles" and len(e["learners"]) == 2)
+        assert sorted(names(tiles)) == ["Ada", "Grace"]
+        setup = {"dataset": "xor", "hidden_layers": [3]}
+        await t.send(json.dumps({"type": "send_setup", "config": setup, "label": "XOR"}))
+        for ws in (a, b):
+            offer = await wait_for(ws, of("class_setup"))
+            assert offer["config"] == setup and offer["label"] == "XOR"
+        await t.send(json.dumps({"type": "end"}))
+        for ws in (a, b):
+            await wait_for(ws, of("class_ended"))
+        for ws in (t, a, b):
+            await ws.close()
+
+    run_async(main())
+
+
 def test_a_page_whose_replica_is_killed_goes_on_through_the_other(
     stack: None,
     page: Any,  # noqa: F811 - the fixture imported above

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -28,6 +29,12 @@ from app.state import AppState
 from app.validation import BadRequest, Strict, explain_error
 
 router = APIRouter()
+log = logging.getLogger("backprop_lab.classroom")
+#: What a teacher reads when the class folder cannot be written (the log has the cause).
+FOLDER_TROUBLE = (
+    "the server cannot write its class folder (BACKPROP_CLASS_DIR); "
+    "ask whoever runs it to make that folder writable"
+)
 
 
 class OpenRequest(Strict):
@@ -162,6 +169,9 @@ class Teacher:
                 await self.apply(parse_teacher(text))
             except BadRequest as exc:
                 await self.send(exc.event())
+            except OSError as exc:  # the folder the replicas share cannot be written
+                log.error("classes: %s (BACKPROP_CLASS_DIR=%s)", exc, self.store.root)
+                await self.send(BadRequest("class", FOLDER_TROUBLE).event())
 
     async def watch(self, period: float) -> None:
         """A few times a second: the heartbeat, then every tile of the class."""

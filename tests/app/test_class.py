@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 import websockets
+from fastapi.testclient import TestClient
 
+from app.config import Settings
 from app.lessons.lesson import lessons
+from app.main import create_app
 from app.playground.schema import TrainConfig
 from tests.app.test_reliability import Server
 from tests.app.test_workers import CONFIG, join, sessions_per_worker, stop, workers_server
@@ -242,3 +245,20 @@ def test_a_teacher_reclaims_the_class_after_a_reconnect_with_its_token_only(
         await again.close()
 
     asyncio.run(main())
+
+
+def test_a_class_folder_that_cannot_be_written_is_said_and_the_socket_stays(
+    tmp_path: Path,
+) -> None:
+    """A deployment whose class folder is not writable (a volume owned by another user):
+    the teacher reads why a class cannot start, and the socket answers on."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a folder cannot be made under a file, even by root
+    settings = Settings(data_dir=tmp_path / "data", class_dir=blocker / "classes")
+    with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/class") as ws:
+        ws.send_text(json.dumps({"type": "open"}))
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["field"] == "class"
+        assert "cannot write its class folder (BACKPROP_CLASS_DIR)" in error["message"]
+        ws.send_text(json.dumps({"type": "end"}))
+        assert ws.receive_json()["field"] == "type"  # still answering
