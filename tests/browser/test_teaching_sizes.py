@@ -128,6 +128,8 @@ def test_every_teaching_item_works_at_this_size(browser: Any, live_server: str, 
         expect(tables).to_have_count(12, timeout=WAIT)  # 2-3-1: two layers of six
         expect(page.locator("#matrix-status")).to_contain_text("Epoch ")
         me.flat()
+        wider = page.locator("#matrix-body").evaluate("(el) => el.scrollWidth > el.clientWidth")
+        assert page.get_by_text("swipe them sideways").is_visible() == wider  # cut: it says so
         if "presenter" in size:  # its names read from the back of the room, as its numbers do
             me.reach(tables.first)
             small = [(n, px) for n, px in page.evaluate(FONT_SIZES, NAMES) if px < 18]
