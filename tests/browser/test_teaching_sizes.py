@@ -39,6 +39,7 @@ PLACE = """(el) => { const r = el.getBoundingClientRect();
     on_top: el.contains(hit) || (hit !== null && hit.contains(el) && hit.tagName === 'LABEL'),
     hit: hit ? (hit.id || hit.className || hit.tagName) : null}; }"""
 NAMES = "#matrix-body caption, #matrix-body h4, #matrix-body td"  # the matrix form's words
+PICTURES = ", ".join(f"#first-layer-region {e}" for e in ("h2", "p", "figcaption", ".sal-ends"))
 #: How far the page scrolls sideways, and the widest of what sticks out past the screen.
 SIDEWAYS = """() => { const out = [...document.querySelectorAll('body *')]
   .map((el) => [el.id || String(el.className) || el.tagName, el.getBoundingClientRect().right])
@@ -183,6 +184,13 @@ def test_every_teaching_item_works_at_this_size(browser: Any, live_server: str, 
         for k in (0, 15):
             assert me.reach(pictures.nth(k)).bounding_box()["width"] >= TARGET
         me.flat()
+        if "presenter" in size:  # still on in this tab: the pictures' words are large too
+            assert (
+                page.get_by_role("button", name="Presenter mode").get_attribute("aria-pressed")
+                == "true"
+            )
+            small = [(n, px) for n, px in page.evaluate(FONT_SIZES, PICTURES) if px < 18]
+            assert not small, small
         screenshot(page, f"sizes-digits-{size}")
     finally:
         ctx.close()
