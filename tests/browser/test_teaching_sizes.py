@@ -102,6 +102,7 @@ def test_every_teaching_item_works_at_this_size(browser: Any, live_server: str, 
         them.flat()
         assert teacher.locator(".class-narrow").is_visible() == phone
 
+        page.bring_to_front()  # the learner's tab, as it loads
         ready(page, live_server, "#lesson=xor-2-3-1")
         me.flat()
         # Presenter mode: the projector's; a phone is not offered it
