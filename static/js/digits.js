@@ -3,9 +3,11 @@
 import "./mnist.js";
 import { showModelWeights } from "./firstlayer.js";
 import { fetchModels, showMine } from "./models.js";
+import { Presenter } from "./presenter.js";
 import { clearSaliency, drawSaliency } from "./saliency.js";
 
 const $ = (id) => document.getElementById(id);
+new Presenter($("presenter"));  // on when the playground's tab had it on
 const canvas = $("digit-canvas");
 const ctx = canvas.getContext("2d");
 const PEN = 16;

@@ -34,7 +34,11 @@ export class MatrixPanel {
     this.toggle.addEventListener("click", () => this.setOn(this.toggle.getAttribute("aria-checked") !== "true"));
     document.querySelectorAll("input[name=matrix-batch]").forEach((r) => r.addEventListener("change", () => this.request()));
     $("matrix-refresh").addEventListener("click", () => this.request());
+    new ResizeObserver(() => this.fits()).observe(this.body);  // a phone turned, a wider window
   }
+
+  // Tables wider than their box scroll sideways in it: the hint above says so.
+  fits() { $("matrix-swipe").hidden = this.body.scrollWidth <= this.body.clientWidth; }
 
   get batch() { return document.querySelector("input[name=matrix-batch]:checked")?.value || "next"; }
 
@@ -82,6 +86,7 @@ export class MatrixPanel {
       note.textContent = "Over the whole training set, dW plus the regulariser's part is exactly the ∂L/∂w a neuron's card shows (transposed: the card's w is n_in × n_out).";
       this.body.append(note);
     }
+    this.fits();
   }
 }
 
