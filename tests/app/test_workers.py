@@ -356,7 +356,9 @@ def test_stats_show_each_workers_memory_as_it_is_now(two: Server) -> None:
 
     async def main() -> tuple[float, float, float]:
         ws = await websockets.connect(two.ws + "/ws/mnist")
-        config = {"hidden_layers": [256], "epochs": 100, "batch_size": 100}
+        # about 1.8 M weights with Adam's two moments and the gradients: some 40 MB the run
+        # takes after it opened, whatever the worker held before (the MNIST data, say)
+        config = {"hidden_layers": [1024, 1024], "epochs": 100, "batch_size": 100}
         await ws.send(json.dumps({"type": "start", "config": config}))
         await until(ws, "ready")
         pid = next(w["pid"] for w in two.get("/api/stats")["workers"] if w["sessions"])
