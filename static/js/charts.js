@@ -6,6 +6,18 @@ export const CLASS_COLORS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c
 // TensorFlow Playground's diverging scale: orange (low / class 0) - white - blue (high / class 1).
 export const DIVERGING = [[0, ORANGE], [0.5, "#f4f4f4"], [1, BLUE]];
 
+// Keep a chart as wide as its box: one drawn while its box had no width (not laid out yet,
+// or hidden) gets Plotly's default 700 px and would stick out of the page until the window
+// itself changed size. Call after each draw; observes the box once.
+export function keepFitted(el) {
+  if (el.fitted || !window.ResizeObserver) return;
+  el.fitted = new ResizeObserver(() => {
+    const width = el.clientWidth;
+    if (width && el._fullLayout && Math.abs(el._fullLayout.width - width) > 1) Plotly.Plots.resize(el);
+  });
+  el.fitted.observe(el);
+}
+
 function linspace(lo, hi, n) {
   return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 }
@@ -300,5 +312,6 @@ export class LossChart {
         showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { color: "#5f6b7a", size: 12 } }],
     };
     Plotly.react(this.el, data, layout, { displayModeBar: false, responsive: true });
+    keepFitted(this.el);
   }
 }

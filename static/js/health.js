@@ -2,6 +2,8 @@
 // ratio (log axes, the healthy band marked), the dead or saturated fraction, a verdict in
 // words, a table of the latest figures, and histograms of weights and gradients.
 
+import { keepFitted } from "./charts.js";
+
 const LAYER_COLORS = ["#183d4e", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
 const MAX_POINTS = 1500;
 const BINS = 20;
@@ -88,6 +90,7 @@ export class HealthPanel {
     const fracLayout = base("Dead or saturated units", false);
     fracLayout.yaxis = { ...fracLayout.yaxis, range: [0, 1.02], tickformat: ".0%" };
     Plotly.react(this.deadEl, lines("frac"), fracLayout, cfg);
+    for (const el of [this.gradEl, this.ratioEl, this.deadEl]) keepFitted(el);
     this.drawHist();
   }
 
@@ -152,5 +155,6 @@ export class HealthPanel {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     };
     Plotly.react(this.histEl, traces, layout, { displayModeBar: false, responsive: true });
+    keepFitted(this.histEl);
   }
 }

@@ -236,7 +236,12 @@ def test_deep_and_wide_networks_stay_readable(page: Any, live_server: str, layer
         last = f"h{len(sizes)}.{sizes[-1]}"
         page.get_by_role("button", name=f"neuron {last}").focus()
         assert page.get_by_role("dialog", name=f"Bias of {last}").is_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter(e =>
+        e.getBoundingClientRect().right > 1367 && !e.closest('[hidden]'))
+        .slice(0, 5).map(e => `${e.tagName}#${e.id}.${e.className}`)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366, wide
 
 
 def test_widening_the_window_lays_the_diagram_out_again(page: Any, live_server: str) -> None:
