@@ -127,6 +127,7 @@ const handlers = {
     serverState = msg.state;
     tracer.follow({ running: msg.state === "running", epoch: msg.epoch });
     if (msg.epoch !== undefined) $("epoch").textContent = String(msg.epoch);
+    $("epoch").dataset.state = msg.state;  // what the server's run does (the button: what was asked)
     // the button shows what the run does ("stopped": the server goes away, the run goes on)
     if (msg.state === "running" || msg.state === "paused") transport.set(msg.state === "running", true);
     if (msg.state === "diverged") {

@@ -105,7 +105,8 @@ def test_the_page_trains_in_a_class_of_30_plain_clients_as_if_alone(
         page.wait_for_function(
             "() => document.querySelector('#play').getAttribute('aria-label') === 'Play'"
         )
-        time.sleep(0.5)
+        # the server says where it paused (under load, a few ticks after the click)
+        page.wait_for_selector("#epoch[data-state=paused]", timeout=15000)
         paused_at = int(epoch.inner_text())
         time.sleep(1.0)
         assert int(epoch.inner_text()) == paused_at  # paused inside a stack: not one epoch
