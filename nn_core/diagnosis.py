@@ -23,7 +23,8 @@ replaces the samples it overtakes):
   of what comes with them: with dead units the code is ``dead`` and ``also`` names
   ``steps_too_large``; otherwise the code is ``steps_too_large`` and ``also`` names the
   saturation or vanishing gradient they cause; then ``dead``, ``vanishing``,
-  ``saturated``, ``steps_too_small`` (every recent step under
+  ``saturated``, ``stuck`` (a hidden rectifier layer all off on points of more than one
+  class, :func:`~nn_core.health.stuck_layer`), ``steps_too_small`` (every recent step under
   :data:`~nn_core.health.SMALL_STEP`), ``not_learning`` (the loss not yet
   :data:`CHANCE_MARGIN` below :func:`chance_loss`), and only then ``healthy``;
 * hysteresis: the verdict shown changes only when one candidate was found in
@@ -52,6 +53,7 @@ from nn_core.health import (
     VANISHING_SHARE,
     Code,
     Health,
+    stuck_layer,
 )
 from nn_core.losses import one_hot
 from nn_core.model import Network
@@ -96,7 +98,8 @@ class Diagnosis:
     ``figures`` by code: ``exploding``: ``layer`` (0-based) and its ``grad_norm``;
     ``dead``: ``layer`` (the one with most), its ``dead`` of ``units`` and ``total`` dead
     units; ``vanishing``: ``first`` and ``output``, the gradient norms of layer 1 and
-    the output layer; ``saturated``: ``layer``, its ``saturated`` of ``units``;
+    the output layer; ``saturated``: ``layer``, its ``saturated`` of ``units``; ``stuck``:
+    ``layer``, its ``silent`` and ``silent_other`` of ``points`` (the latest);
     ``steps_too_large``/``steps_too_small``: ``layer`` and its recent ``update_ratio``
     (the largest; for ``dead`` with large steps these too); ``not_learning``: ``loss``
     and ``chance``.  ``also``: what the code explains or comes with (see the module).
@@ -206,6 +209,8 @@ class HealthWatch:
             return sum(x.saturated for x in hidden) > 0
         if code == "vanishing":
             return self._median_share < VANISHING_SHARE * loose
+        if code == "stuck":
+            return stuck_layer(h.layers, h.n_points, loose) is not None
         step = self._step()
         if code == "steps_too_large":
             return bool(step) and step["update_ratio"] > LARGE_STEP / loose
@@ -228,6 +233,7 @@ class HealthWatch:
             "dead",
             "vanishing",
             "saturated",
+            "stuck",
             "steps_too_small",
             "not_learning",
         )
@@ -267,6 +273,12 @@ class HealthWatch:
             lay = hidden[top] if hidden else layers[0]
             figs: dict[str, float] = {"layer": top, "saturated": lay.saturated, "units": lay.units}
             return Diagnosis(code, figs, (lay.activation,))
+        if code == "stuck":
+            hidden = layers[:-1] or layers
+            top = max(range(len(hidden)), key=lambda i: hidden[i].silent_other)
+            lay = layers[top]
+            figures = {"layer": top, "silent": lay.silent, "silent_other": lay.silent_other}
+            return Diagnosis(code, {**figures, "points": h.n_points}, (lay.activation,))
         if code in ("steps_too_large", "steps_too_small"):
             effects: tuple[Code, ...] = ("saturated", "vanishing")
             caused: tuple[Code, ...] = ()

@@ -31,6 +31,7 @@ Code = Literal[
     "dead",
     "vanishing",
     "saturated",
+    "stuck",
     "steps_too_large",
     "steps_too_small",
     "not_learning",
@@ -44,6 +45,9 @@ EXPLODING_NORM = 1e3
 VANISHING_SHARE = 1e-2
 LARGE_STEP = 1e-1
 SMALL_STEP = 1e-5
+#: ``stuck``: the points on which a hidden rectifier layer is all off (so they all get one
+#: output) hold at least this share of the training set that is not of their usual class.
+STUCK_SHARE = 0.1
 #: The update ratios of healthy training (the page's green band).
 HEALTHY_BAND = (1e-4, 1e-2)
 
@@ -57,6 +61,11 @@ class LayerHealth:
     ``dead`` counts units of a rectifier (ReLU family) with ``z <= 0`` on every point;
     ``saturated`` counts units of a saturating activation within 0.01 of a bound on over
     99 % of points; ``rectifier`` and ``saturating`` say whether either count applies.
+    ``silent`` counts the training points on which every unit of a hidden layer that
+    ``silences`` (a rectifier whose output is exactly 0 when off: ReLU, not leaky ReLU)
+    has ``z <= 0``: the network gives them all one output, and they send the layers up
+    to this one no gradient; ``silent_other``, how many of them are not of the class most
+    common among them (a classifier's; 0 otherwise), the ones that one output gets wrong.
     """
 
     grad_norm: float
@@ -68,6 +77,16 @@ class LayerHealth:
     activation: str
     rectifier: bool = False
     saturating: bool = False
+    silences: bool = False
+    silent: int = 0
+    silent_other: int = 0
+
+
+def silences(layer_index: int, net: Network) -> bool:
+    """Whether a unit of this layer that is off passes nothing on: a hidden rectifier whose
+    output is then exactly 0 (ReLU; a leaky one still passes a little)."""
+    act = net.layers[layer_index].activation
+    return layer_index < len(net.layers) - 1 and act.rectifier and act.bounds[0] == 0.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,8 @@ class Finding:
     ``figures`` by code: ``exploding``: ``layer`` (0-based) and its ``grad_norm``;
     ``dead``: ``dead`` units of ``units`` rectifier units; ``vanishing``: ``share``, layer
     1's gradient norm over the output layer's; ``saturated``: ``saturated`` of ``units``
-    saturating hidden units; ``steps_too_large`` / ``steps_too_small``: the largest
+    saturating hidden units; ``stuck``: ``layer``, its ``silent`` and ``silent_other`` of
+    ``points``; ``steps_too_large`` / ``steps_too_small``: the largest
     ``update_ratio``; the others none.  ``activations`` names the activations concerned
     (for ``dead`` and ``saturated``).
     """
@@ -117,6 +137,39 @@ def saturated_mask(activation: str, a: Array) -> Array:
     return near.mean(axis=-2) > 0.99
 
 
+def point_classes(net: Network, y: Array) -> Array | None:
+    """Each training point's class ``(n,)`` for a classifier's targets ``y`` (labels,
+    one-hot rows, or 0/1 for one sigmoid output); None for a regression."""
+    if net.output_activation not in ("sigmoid", "softmax"):
+        return None
+    t = np.asarray(y)
+    if t.ndim == 1:
+        return (t > 0.5).astype(np.intp) if net.sizes[-1] == 1 else t.astype(np.intp)
+    if t.shape[-1] == 1:
+        return (t[:, 0] > 0.5).astype(np.intp)
+    return np.argmax(t, axis=-1)
+
+
+def silent_points(zs: list[Array], net: Network, classes: Array | None) -> list[Array]:
+    """Per layer ``(2, S)``: the points on which every unit of a layer that
+    :func:`silences` is off (``z <= 0``), and how many of them are not of their most
+    common class, for ``S`` networks at once (``zs[l] (S, n, n_l)``, ``classes (S, n)``
+    or None); zeros for other layers."""
+    out = []
+    k = zs[0].shape[0]
+    for li, z in enumerate(zs):
+        counts = np.zeros((2, k), np.intp)
+        if silences(li, net):
+            off = np.all(z <= 0, axis=2)  # (S, n)
+            counts[0] = off.sum(axis=1)
+            if classes is not None and counts[0].any():
+                n_classes = int(classes.max()) + 1
+                each = (off[:, :, None] & (classes[:, :, None] == np.arange(n_classes))).sum(1)
+                counts[1] = counts[0] - each.max(axis=1)
+        out.append(counts)
+    return out
+
+
 def norms(x: Array) -> Array:
     """The Frobenius norm of each matrix of ``x (..., n, m)``, in float64."""
     return np.sqrt(np.sum(np.square(x, dtype=np.float64), axis=(-2, -1)))
@@ -141,7 +194,10 @@ def health(
     weights = [w[None] for w in net.weights]
     regs = [[r[None] for r in regularization_grads(net)]]
     grad_b = [[b for b in p.grad_b]]
-    return healths(net, weights, *one, grad_b, regs, updates, [True], [float(p.loss)])[0]
+    classes = point_classes(net, y)
+    classes = None if classes is None else classes[None]
+    losses = [float(p.loss)]
+    return healths(net, weights, *one, grad_b, regs, updates, [True], losses, classes)[0]
 
 
 def healths(
@@ -155,13 +211,15 @@ def healths(
     updates: list[Array] | None,
     stepped: list[bool],
     losses: Sequence[float] | Array | None = None,
+    classes: Array | None = None,
 ) -> list[Health]:
     """The health of ``S`` networks shaped like ``net`` at once: every array has a leading
     stack axis (``weights[l] (S, n_in, n_out)``, ``zs[l]``, ``acts[l] (S, n, n_l)``, the
     data gradients ``grad_w``, ``updates``); ``grad_b`` per network, ``regs`` per network
     and layer (the regulariser's gradients, see :func:`regularization_grads`); ``stepped``
-    says which have taken a step (an update ratio); ``losses``, each one's data loss.
-    :func:`health` is the case ``S = 1``."""
+    says which have taken a step (an update ratio); ``losses``, each one's data loss;
+    ``classes (S, n)``, each training point's class (:func:`point_classes`; None for a
+    regression).  :func:`health` is the case ``S = 1``."""
     k = len(stepped)
     names = [*net.hidden_activations, net.output_activation]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -178,6 +236,7 @@ def healths(
             for z, layer in zip(zs, net.layers, strict=True)
         ]
         sat = [saturated_mask(n, a).sum(axis=-1) for n, a in zip(names, acts, strict=True)]
+        silent_l = [c.tolist() for c in silent_points(zs, net, classes)]
     # Python numbers once per figure, not once per network and layer
     w_l = [v.tolist() for v in w_norm]
     g_l = [v.tolist() for v in g_norm]
@@ -208,23 +267,40 @@ def healths(
                     activation=names[li],
                     rectifier=act.rectifier,
                     saturating=act.saturating,
+                    silences=silences(li, net),
+                    silent=silent_l[li][0][i],
+                    silent_other=silent_l[li][1][i],
                 )
             )
         grads = [g[i] for g in full]
         reg = [r.reshape(g.shape) for r, g in zip(regs[i], grads, strict=True)]
         loss = math.nan if losses is None else float(losses[i])
-        fit = Health(layers, grads, grad_b[i], dead_units, n_points, diagnose(layers), reg, loss)
+        finding = diagnose(layers, n_points)
+        fit = Health(layers, grads, grad_b[i], dead_units, n_points, finding, reg, loss)
         out.append(fit)
     return out
 
 
-def diagnose(layers: list[LayerHealth]) -> Finding:
-    """The most serious problem the figures of ``layers`` (at least one) show.
+def stuck_layer(layers: list[LayerHealth], n_points: int, loose: float = 1.0) -> int | None:
+    """The hidden layer whose all-off points hold the most of another class, if they are
+    at least :data:`STUCK_SHARE` (divided by ``loose``) of the ``n_points``."""
+    hidden = layers[:-1]
+    if not hidden or not n_points:
+        return None
+    top = max(range(len(hidden)), key=lambda i: hidden[i].silent_other)
+    return top if hidden[top].silent_other >= STUCK_SHARE / loose * n_points else None
+
+
+def diagnose(layers: list[LayerHealth], n_points: int = 0) -> Finding:
+    """The most serious problem the figures of ``layers`` (at least one) over ``n_points``
+    training points show.
 
     In order: not-a-number gradients (``diverged``), a gradient norm above
     :data:`EXPLODING_NORM` (``exploding``), dead rectifier units (``dead``), layer 1
     getting under :data:`VANISHING_SHARE` of the output layer's gradient norm
-    (``vanishing``), saturated hidden units (``saturated``), an update ratio above
+    (``vanishing``), saturated hidden units (``saturated``), a hidden rectifier layer all
+    off on points of more than one class (``stuck``, see :func:`stuck_layer`), an update
+    ratio above
     :data:`LARGE_STEP` or all under :data:`SMALL_STEP` (``steps_too_large``,
     ``steps_too_small``); otherwise ``healthy``.
     """
@@ -249,6 +325,10 @@ def diagnose(layers: list[LayerHealth]) -> Finding:
         flat = [h for h in hidden if h.saturating]
         names = tuple(dict.fromkeys(h.activation for h in flat))
         return Finding("saturated", {"saturated": sat, "units": sum(h.units for h in flat)}, names)
+    if (top := stuck_layer(layers, n_points)) is not None:
+        lay = layers[top]
+        figures = {"layer": top, "silent": lay.silent, "silent_other": lay.silent_other}
+        return Finding("stuck", {**figures, "points": n_points}, (lay.activation,))
     ratios = [h.update_ratio for h in layers if math.isfinite(h.update_ratio)]
     if ratios and max(ratios) > LARGE_STEP:
         return Finding("steps_too_large", {"update_ratio": max(ratios)})

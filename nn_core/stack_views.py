@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nn_core.backprop import Passes, regularization_grads
-from nn_core.health import Health, healths
+from nn_core.health import Health, healths, point_classes
 from nn_core.stack import Stack
 from nn_core.training import Trainer
 from nn_core.types import Array
@@ -63,7 +63,11 @@ def member_healths(stack: Stack, trainers: Sequence[Trainer], p: Passes) -> list
     grad_b = [[b[i] for b in p.grad_b] for i in range(len(trainers))]
     stepped = [t.epoch > 0 for t in trainers]
     losses: Array = p.loss  # type: ignore[assignment]
-    return healths(net, weights, p.grad_w, p.z, p.a, grad_b, regs, updates, stepped, losses)
+    each = [point_classes(net, t.y_train) for t in trainers]
+    classes = None if each[0] is None else np.stack(each)  # type: ignore[arg-type]
+    return healths(
+        net, weights, p.grad_w, p.z, p.a, grad_b, regs, updates, stepped, losses, classes
+    )
 
 
 def stacked_passes(stack: Stack, trainers: Sequence[Trainer]) -> Passes:

@@ -35,8 +35,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "about": "The classic: no straight line separates XOR; three relu units bend the plane "
         "and most starts reach 100 % within 300 epochs. About one start in six gets stuck near "
         "75 %: the units' lines end up side by side, one quadrant keeps the wrong colour and "
-        "more epochs do not help (no unit is dead, so no badge shows). Press Regenerate for "
-        "a new start.",
+        "more epochs do not help. No unit is dead, but all three are off on that quadrant "
+        "and its neighbour, so Training health says stuck. Press Regenerate for a new start.",
         "promise": {
             "epochs": 300,
             "accuracy_at_least": 0.95,

@@ -96,6 +96,13 @@ _SAY: dict[Code, Callable[[Diagnosis], str]] = {
         f"{_units(d)} of {_layer(d)} sit flat at an asymptote, where little gradient passes; "
         "Reset, with a lower learning rate"
     ),
+    "stuck": lambda d: (
+        f"stuck: every {_units(d)[:-1]} of {_layer(d)} is off on "
+        f"{int(d.figures['silent'])} of the {int(d.figures['points'])} training points, so "
+        f"they all get one output though {int(d.figures['silent_other'])} of them are of "
+        "another class, and they send the layer no gradient: only the other points can "
+        "move its units. Give it more epochs, or Regenerate for a new start"
+    ),
     "steps_too_large": _large,
     "steps_too_small": lambda d: (
         f"steps too small: each update moves {_steps(d)} (healthy is about 0.001); "

@@ -55,6 +55,8 @@ class BackpropViews:
                     "activation": h.activation,
                     "rectifier": h.rectifier,
                     "saturating": h.saturating,
+                    "silent": h.silent if h.silences else None,
+                    "silent_other": h.silent_other if h.silences else None,
                 }
                 for h, recent in zip(fit.layers, self.watch.ratios, strict=True)
             ],

@@ -8,6 +8,9 @@ const LAYER_COLORS = ["#183d4e", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#8
 const MAX_POINTS = 1500;
 const BINS = 20;
 const sci = (v) => (v == null || !Number.isFinite(v) ? "–" : v === 0 ? "0" : Math.abs(v) < 1e-2 || Math.abs(v) >= 1e3 ? v.toExponential(2) : v.toPrecision(3));
+// the points on which a ReLU layer is all off ("–" where units cannot be off: the cell the
+// "stuck" verdict quotes)
+const allOff = (h, n) => (h.silent == null ? "–" : `${h.silent} of ${n}${h.silent_other ? `<span class="other">${h.silent_other} of another class</span>` : ""}`);
 
 export class HealthPanel {
   constructor({ verdict, grad, ratio, dead, table, hist, histLayer }) {
@@ -102,8 +105,8 @@ export class HealthPanel {
     const said = msg.verdict ? msg.verdict[0].toUpperCase() + msg.verdict.slice(1) + "." : "";
     if (this.verdictEl.textContent !== said) this.verdictEl.textContent = said; // (a live region)
     this.verdictEl.className = `verdict ${msg.code === "healthy" ? "ok" : "warn"}`;
-    const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\" title=\"the largest step of the recent frames\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th></tr></thead>";
-    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.recent_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td></tr>`).join("");
+    const head = "<thead><tr><th scope=\"col\">Layer</th><th scope=\"col\">‖∂L/∂W‖</th><th scope=\"col\">‖W‖</th><th scope=\"col\" title=\"the largest step of the recent frames\">‖ΔW‖/‖W‖</th><th scope=\"col\">Dead</th><th scope=\"col\">Saturated</th><th scope=\"col\" title=\"training points on which every unit of this layer is off: they all get one output and send the layer no gradient; below, those not of their most common class\">All units off</th></tr></thead>";
+    const rows = msg.layers.map((h, l) => `<tr><th scope="row"><span class="swatch" style="background:${LAYER_COLORS[l % 9]}"></span> ${this.names[l]}</th><td>${sci(h.grad_norm)}</td><td>${sci(h.weight_norm)}</td><td>${sci(h.recent_ratio)}</td><td>${h.rectifier ? `${h.dead} of ${h.units}` : "–"}</td><td>${h.saturating ? `${h.saturated} of ${h.units}` : "–"}</td><td>${allOff(h, msg.n_points)}</td></tr>`).join("");
     const loss = msg.loss == null ? "" : `; loss ${sci(msg.loss)} (chance ${sci(msg.chance)})`;
     const steps = msg.window > 1 ? `; <span style="white-space:nowrap">‖ΔW‖/‖W‖</span>: the largest step of the last ${msg.window} frames` : "";
     this.tableEl.innerHTML = `<caption>Epoch ${msg.epoch}, over ${msg.n_points} training points${loss}${steps}</caption>${head}<tbody>${rows}</tbody>`;

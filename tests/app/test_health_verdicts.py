@@ -67,10 +67,12 @@ def check_every_message(events: list[dict[str, Any]]) -> None:
     for e in events:
         if e["code"] == "healthy":
             assert e["loss"] < e["chance"] * (1 - CHANCE_MARGIN), e
-        cells = {sci(e["loss"]), sci(e["chance"])}
+        cells = {sci(e["loss"]), sci(e["chance"]), str(e["n_points"])}
         for layer in e["layers"]:
             cells |= {sci(layer[k]) for k in ("grad_norm", "weight_norm", "recent_ratio")}
             cells |= {str(layer["dead"]), str(layer["saturated"]), str(layer["units"])}
+            if layer["silent"] is not None:
+                cells |= {str(layer["silent"]), str(layer["silent_other"])}
         text = re.sub(r"layer \d+|10⁻\S+|0\.001|\(\d+ in all\)", "", e["verdict"])
         for number in re.findall(r"-?\d[\d.]*(?:e[+-]\d+)?", text):
             assert number in cells, (number, e["verdict"], cells)
@@ -132,14 +134,35 @@ def test_he_vs_xavier_preset_says_dead_all_along(server: Server) -> None:
     assert changes(events) <= 1 and events[-1]["code"] == "dead"
 
 
-def test_a_stuck_xor_net_quotes_its_tables_step(server: Server) -> None:
-    """Seed 1 stalls at 75 %: the epoch's last batch often moves no weight at all
-    (its points give none a gradient), which once read "steps too small: 0.0e+00"."""
+def test_a_stuck_xor_net_says_stuck_and_why(server: Server) -> None:
+    """Seed 1 stalls at 75 %: on about half the points all three relu units are off, so
+    those points get one output though a quadrant of them is of the other class (it once
+    read "healthy", and before that "steps too small: 0.0e+00": the epoch's last batch
+    often moves no weight at all)."""
     events = healths(server, "xor_2_3_1", seed=1)
     check_every_message(events)
-    assert events[-1]["loss"] > 0.3  # stuck at about 75 %, not solved (0.004)
-    assert {e["code"] for e in events[1:]} == {"healthy"}
+    last = events[-1]
+    assert last["loss"] > 0.3  # stuck at about 75 %, not solved (0.004)
+    assert changes(events[1:]) <= 1 and last["code"] == "stuck"
+    assert {e["code"] for e in events[len(events) // 3 :]} == {"stuck"}
+    relu = last["layers"][0]
+    assert last["figures"] == {
+        "layer": 0, "silent": relu["silent"], "silent_other": relu["silent_other"],
+        "points": last["n_points"],
+    }  # fmt: skip
+    assert relu["silent_other"] >= 0.2 * last["n_points"]  # a quadrant's worth
     assert min(min(x["recent_ratio"] for x in e["layers"]) for e in events[1:]) > 1e-5
+
+
+def test_xor_nets_that_solve_it_stay_healthy(server: Server) -> None:
+    """Seeds 0 and 4 reach 100 %: a quadrant is all off there too, but all of one class,
+    which the one output they get is right for."""
+    for seed in (0, 4):
+        events = healths(server, "xor_2_3_1", seed=seed)
+        check_every_message(events)
+        assert {e["code"] for e in events[1:]} == {"healthy"}, seed
+        assert events[-1]["layers"][0]["silent"] > 0.15 * events[-1]["n_points"]
+        assert events[-1]["layers"][0]["silent_other"] == 0
 
 
 def test_two_learners_in_one_stack_keep_their_own_verdicts(server: Server) -> None:

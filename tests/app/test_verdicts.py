@@ -13,6 +13,7 @@ FIGURES: dict[str, dict[str, float]] = {
     "dead": {"layer": 0, "dead": 2, "units": 4, "total": 2},
     "vanishing": {"first": 8.15e-6, "output": 0.0372},
     "saturated": {"layer": 1, "saturated": 3, "units": 8},
+    "stuck": {"layer": 0, "silent": 118, "silent_other": 53, "points": 250},
     "steps_too_large": {"layer": 2, "update_ratio": 0.445},
     "steps_too_small": {"layer": 0, "update_ratio": 1.5512e-6},
     "not_learning": {"loss": 0.6921, "chance": 0.69205},
@@ -55,6 +56,10 @@ def test_the_sentences_carry_the_figures() -> None:
     assert "push the tanh units flat" in verdict(large)
     small = verdict(Diagnosis("steps_too_small", FIGURES["steps_too_small"]))
     assert "layer 1's weights by 1.55e-6 of their size" in small
+    stuck = verdict(Diagnosis("stuck", FIGURES["stuck"], ("relu",)))
+    assert stuck.startswith("stuck: every relu unit of layer 1 is off on 118 of the 250 "
+                            "training points")  # fmt: skip
+    assert "53 of them are of another class" in stuck and "Regenerate" in stuck
     still = verdict(Diagnosis("not_learning", FIGURES["not_learning"]))
     assert still.startswith("not learning yet: the loss, 0.692, is still at chance (0.692")
 

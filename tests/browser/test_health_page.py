@@ -80,3 +80,41 @@ def test_on_a_phone_the_health_table_scrolls_inside_the_panel(
         assert page.locator("#health-table thead th").last.is_visible()
     finally:
         context.close()
+
+
+def test_a_stuck_xor_net_says_stuck_quoting_its_all_off_cell(
+    browser: Any, live_server: str
+) -> None:
+    """XOR 2-3-1, seed 1: half the points have every ReLU off, a quadrant of them of the
+    other class; the verdict quotes the table's cell, and the wider table still fits."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/#seed=1")
+        page.wait_for_function("() => document.querySelector('#health-table tbody tr') !== null")
+        page.get_by_label("Preset").select_option("xor_2_3_1")
+        page.wait_for_function("() => location.hash.includes('dataset=xor')")
+        assert "seed=1&" in page.url + "&"  # the preset keeps the seed
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(
+            "() => document.getElementById('verdict').textContent.startsWith('Stuck')",
+            timeout=60000,
+        )
+        page.get_by_role("button", name="Pause").click()
+        page.wait_for_selector("#epoch[data-state=paused]")
+        page.wait_for_timeout(300)  # the paused frame's health
+        text = page.locator("#verdict").inner_text()
+        said = re.search(r"is off on (\d+) of the (\d+) training points.* (\d+) of them", text)
+        assert said, text
+        headers = page.locator("#health-table thead th").all_inner_texts()
+        column = headers.index("All units off")
+        cell = page.locator("#health-table tbody tr").first.locator("td, th").nth(column)
+        assert cell.inner_text().split("\n") == [
+            f"{said[1]} of {said[2]}",
+            f"{said[3]} of another class",
+        ]
+        output = page.locator("#health-table tbody tr").last.locator("td, th").nth(column)
+        assert output.inner_text() == "–"  # the output layer has no "off"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366
+    finally:
+        context.close()

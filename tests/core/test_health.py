@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from nn_core.datasets import make_dataset
-from nn_core.health import CODES, Finding, LayerHealth, diagnose, health, saturated_mask
+from nn_core.health import (
+    CODES,
+    STUCK_SHARE,
+    Finding,
+    LayerHealth,
+    diagnose,
+    health,
+    point_classes,
+    saturated_mask,
+)
 from nn_core.model import Network
 from nn_core.optimizers import SGD, get_optimizer
 from nn_core.training import Trainer
@@ -117,6 +126,17 @@ def test_diagnose_finds_each_problem_with_its_figures() -> None:
         "steps_too_small", {"update_ratio": 1e-7}
     )
     assert diagnose([_layer(1), _layer(1)]) == Finding("healthy")
+    # a relu layer all off on 30 of 100 points, 10 of them of another class
+    off = LayerHealth(1, 1, 1e-3, 0, 0, 3, "relu", rectifier=True, silences=True, silent=30)
+    assert diagnose([off, _layer(1)], 100).code == "healthy"  # one class: one right output
+    other = int(STUCK_SHARE * 100)
+    stuck = LayerHealth(
+        1, 1, 1e-3, 0, 0, 3, "relu", rectifier=True, silences=True, silent=30, silent_other=other
+    )
+    assert diagnose([stuck, _layer(1)], 100) == Finding(
+        "stuck", {"layer": 0, "silent": 30, "silent_other": other, "points": 100}, ("relu",)
+    )
+    assert diagnose([stuck, _layer(1)], 101).code == "healthy"  # under the share
 
 
 def test_the_most_serious_problem_is_named_first() -> None:
@@ -124,9 +144,40 @@ def test_the_most_serious_problem_is_named_first() -> None:
     assert diagnose(both).code == "diverged"
     assert diagnose([_layer(1e-5, dead=1), _layer(1)]).code == "dead"
     assert set(CODES) == {
-        "diverged", "exploding", "dead", "vanishing", "saturated",
+        "diverged", "exploding", "dead", "vanishing", "saturated", "stuck",
         "steps_too_large", "steps_too_small", "not_learning", "healthy",
     }  # fmt: skip
+
+
+def test_silent_points_are_those_where_a_whole_relu_layer_is_off() -> None:
+    """Points on which every unit of a hidden ReLU layer has z <= 0 all get one output;
+    of them, those not of their most common class are what that output gets wrong."""
+    rng = np.random.default_rng(0)
+    x, y = make_dataset("xor", 200, 0.0, rng)
+    net = Network([2, 2, 3, 1], activation=["relu", "leaky_relu"], seed=1)
+    net.weights[0][:] = [[1.0, 0.5], [0.0, 0.0]]  # units of layer 1: 1.0 x0 - 0.2, 0.5 x0
+    net.biases[0][:] = [-0.2, 0.0]
+    h = health(net, x, y.reshape(-1, 1))
+    z1 = x @ net.weights[0] + net.biases[0]
+    off = np.all(z1 <= 0, axis=1)
+    labels = y.astype(int)
+    other = int(off.sum() - np.bincount(labels[off]).max())
+    assert h.layers[0].silences and h.layers[0].silent == int(off.sum()) > 0
+    assert h.layers[0].silent_other == other > 0
+    # a leaky ReLU still passes a little, and the output layer has no "off"
+    assert not h.layers[1].silences and h.layers[1].silent == 0
+    assert not h.layers[2].silences
+    # every point silent and of one class: one output, nothing wrong
+    same = np.zeros(len(x), int)
+    h_one = health(Network([2, 3, 1], activation="relu", seed=0), x[off], same[off, None])
+    assert h_one.layers[0].silent_other == 0
+    # the class of each point: 0/1 for one sigmoid, labels or one-hot rows for softmax
+    soft = Network([2, 3, 3], activation="relu", output_activation="softmax", seed=0)
+    assert point_classes(soft, np.array([2, 0, 1])).tolist() == [2, 0, 1]
+    assert point_classes(soft, np.eye(3)[[1, 2]]).tolist() == [1, 2]
+    assert point_classes(net, np.array([[0.0], [1.0]])).tolist() == [0, 1]
+    linear = Network([2, 3, 1], activation="relu", output_activation="linear", loss="mse")
+    assert point_classes(linear, np.array([[0.3]])) is None
 
 
 def test_saturation_is_within_one_percent_on_ninety_nine_percent() -> None:
