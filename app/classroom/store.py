@@ -85,6 +85,10 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: The name an ended class's folder is moved to before it is removed (not a code).
+ENDED = ".ended-"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """``data`` at ``path``, all at once for any reader (temporary file + ``os.replace``)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -161,7 +165,17 @@ class ClassStore:
         return time.time() - seen < self.idle
 
     def end(self, code: str) -> None:
-        shutil.rmtree(self.folder(code), ignore_errors=True)
+        """The class is over: at once for every process (no teacher's beat, so nobody
+        joins; the folder moved aside, so no learner's tiles land in it), then removed."""
+        folder = self.folder(code)
+        with contextlib.suppress(OSError):
+            os.remove(folder / "teacher.json")
+        grave = self.root / f"{ENDED}{code}.{secrets.token_hex(4)}"
+        try:
+            os.rename(folder, grave)
+        except OSError:
+            grave = folder  # gone already, or it cannot be moved: removed where it is
+        shutil.rmtree(grave, ignore_errors=True)
 
     def codes(self) -> list[str]:
         try:
@@ -170,10 +184,14 @@ class ClassStore:
             return []
 
     def sweep(self) -> None:
-        """Remove every class whose teacher has been gone too long."""
+        """Remove every class whose teacher has been gone too long, and what is left of
+        an ended one (a file a learner wrote while it was being removed)."""
         for code in self.codes():
             if not self.alive(code):
                 self.end(code)
+        with contextlib.suppress(OSError):
+            for left in self.root.glob(f"{ENDED}*"):
+                shutil.rmtree(left, ignore_errors=True)
 
     def send_setup(
         self, code: str, config: dict[str, Any], label: str, lesson: str | None = None

@@ -15,13 +15,14 @@ from app.pages import templates
 from app.playground.presets import PRESETS
 from app.playground.schema import TrainConfig
 from app.playground.session import PlaygroundSession
-from app.playground.words import WORDS
+from app.playground.words import WORDS, power_of_ten
 from app.session.host import serve_session
 from app.validation import LIMITS
 from nn_core.activations import HIDDEN_ACTIVATIONS
 from nn_core.boundary import grid_points, quantize
 from nn_core.datasets import DATASETS, make_dataset
 from nn_core.features import FEATURE_LABELS, FEATURES, transform
+from nn_core.health import HEALTHY_BAND
 from nn_core.losses import LOSSES
 from nn_core.optimizers import OPTIMIZERS
 
@@ -31,7 +32,10 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def playground(request: Request) -> HTMLResponse:
     """The playground: build a network, press play, watch it learn."""
-    return templates.TemplateResponse(request, "playground.html", {"page": "playground"})
+    band = [power_of_ten(v) for v in HEALTHY_BAND]  # the health hint's green band
+    return templates.TemplateResponse(
+        request, "playground.html", {"page": "playground", "band": band}
+    )
 
 
 @router.websocket("/ws/train")
@@ -46,7 +50,8 @@ async def train_socket(websocket: WebSocket) -> None:
 async def options(request: Request) -> dict[str, Any]:
     """What the playground offers: the run config's JSON schema (every control's type,
     default, range and choices), data sets, activations, optimizers, which output each loss
-    needs, limits and presets; and the saved models' name rule and quotas."""
+    needs, limits and presets; the saved models' name rule and quotas; and the update
+    ratios of healthy training (the health chart's green band)."""
     return {
         "schema": config_schema(),
         "datasets": {
@@ -66,6 +71,7 @@ async def options(request: Request) -> dict[str, Any]:
         "words": WORDS,
         "models": request.app.state.backprop.models.rules(),
         "classes": classes.rules(request.app.state.backprop.settings),
+        "health": {"healthy_band": list(HEALTHY_BAND)},
     }
 
 

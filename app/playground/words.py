@@ -4,6 +4,8 @@ so a new registry entry still appears."""
 
 from __future__ import annotations
 
+import math
+
 DATASET_NAMES = {
     "circle": "Circle",
     "xor": "Exclusive or",
@@ -51,6 +53,14 @@ STATE_WORDS = {
     "stopped": "stopped by the server",
     "busy": "refused: the server is full",
 }
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(v: float) -> str:
+    """``1e-4`` as the page writes it: ``10⁻⁴`` (``v`` a power of ten)."""
+    return "10" + str(round(math.log10(v))).translate(SUPERSCRIPTS)
+
 
 WORDS = {
     "datasets": DATASET_NAMES,

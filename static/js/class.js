@@ -7,6 +7,7 @@ import { TrainSocket } from "./socket.js";
 import { ConnectionLine } from "./connection.js";
 import { paintGrid, fmt } from "./paint.js";
 import { readHash } from "./state.js";
+import { Presenter } from "./presenter.js";
 
 const KEY = "backprop-teacher";
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ let options;
 let held = JSON.parse(sessionStorage.getItem(KEY) || "null");  // { code, token }
 const tiles = new Map();  // learner id -> its tile's elements
 const line = new ConnectionLine($("connection"));
+new Presenter($("presenter"));  // the class code and the tiles in large type, for a projector
 
 function say(text) { $("class-alert").textContent = text || ""; }
 

@@ -13,8 +13,9 @@ const sci = (v) => (v == null || !Number.isFinite(v) ? "–" : v === 0 ? "0" : M
 const allOff = (h, n) => (h.silent == null ? "–" : `${h.silent} of ${n}${h.silent_other ? `<span class="other">${h.silent_other} of another class</span>` : ""}`);
 
 export class HealthPanel {
-  constructor({ verdict, grad, ratio, dead, table, hist, histLayer }) {
-    Object.assign(this, { verdictEl: verdict, gradEl: grad, ratioEl: ratio, deadEl: dead, tableEl: table, histEl: hist, histLayer });
+  // band: the update ratios of healthy training, [low, high] (/api/options' health)
+  constructor({ verdict, grad, ratio, dead, table, hist, histLayer, band }) {
+    Object.assign(this, { verdictEl: verdict, gradEl: grad, ratioEl: ratio, deadEl: dead, tableEl: table, histEl: hist, histLayer, band });
     histLayer.addEventListener("change", () => this.drawHist());
     this.reset([]);
   }
@@ -87,7 +88,7 @@ export class HealthPanel {
     });
     const cfg = { displayModeBar: false, responsive: true };
     Plotly.react(this.gradEl, lines("grad"), base("Gradient norm ‖∂L/∂W‖", true), cfg);
-    const band = [{ type: "rect", xref: "paper", x0: 0, x1: 1, yref: "y", y0: 1e-4, y1: 1e-2, fillcolor: "#2ca02c", opacity: 0.1, line: { width: 0 } }];
+    const band = [{ type: "rect", xref: "paper", x0: 0, x1: 1, yref: "y", y0: this.band[0], y1: this.band[1], fillcolor: "#2ca02c", opacity: 0.1, line: { width: 0 } }];
     const ratioLayout = base("Update ratio ‖ΔW‖/‖W‖ (green: healthy)", true, { shapes: band });
     Plotly.react(this.ratioEl, lines("ratio"), ratioLayout, cfg);
     const fracLayout = base("Dead or saturated units", false);

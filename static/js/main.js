@@ -370,7 +370,7 @@ async function main() {
   tracer = new TracePanel(document.querySelector(".trace-panel"), { onTrace: requestTrace, onHighlight: (layer) => diagram.highlight(layer) });
   health = new HealthPanel({
     verdict: $("verdict"), grad: $("health-grad"), ratio: $("health-ratio"), dead: $("health-dead"),
-    table: $("health-table"), hist: $("histograms"), histLayer: $("hist-layer"),
+    table: $("health-table"), hist: $("histograms"), histLayer: $("hist-layer"), band: options.health.healthy_band,
   });
   document.documentElement.style.setProperty("--grad-pos", GRAD_POS);
   document.documentElement.style.setProperty("--grad-neg", GRAD_NEG);

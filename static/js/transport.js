@@ -22,11 +22,13 @@ export class Transport {
     });
   }
 
-  // `on`: whether the run is to play; `quiet`: the status that said so was announced already
+  // `on`: whether the run is to play; `quiet`: the status that said so was announced already.
+  // A pause is announced with its epoch by the server's status (epochs trained before the
+  // request arrived still count), not with the read-out of the click's moment.
   set(on, quiet = false) {
     if (on !== this.running && !quiet) this.voice.say(this.offline
       ? `When the connection is back, the run will ${on ? "play" : "stay paused"}.`
-      : on ? "Training started." : `Training paused at epoch ${$("epoch").textContent}.`);
+      : on ? "Training started." : "Pausing…");
     this.running = on;
     this.show();
   }

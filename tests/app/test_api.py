@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import math
 
 import numpy as np
 import pytest
@@ -53,6 +54,18 @@ def test_pages_carry_their_accessible_names(client: TestClient) -> None:
     ):
         assert name in digits
     assert "cdn" not in page.lower() and "cdn" not in digits.lower()
+
+
+def test_the_healthy_band_has_one_source(client: TestClient) -> None:
+    """The health chart's green band (from /api/options) and the hint that names it (in
+    the page) come from nn_core's HEALTHY_BAND."""
+    from nn_core.health import HEALTHY_BAND
+
+    assert client.get("/api/options").json()["health"]["healthy_band"] == list(HEALTHY_BAND)
+    low, high = (round(math.log10(v)) for v in HEALTHY_BAND)
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    words = f"the green band spans 10{str(low).translate(sup)} to 10{str(high).translate(sup)}"
+    assert words in client.get("/").text
 
 
 def test_plotly_comes_from_the_wheel_gzipped(client: TestClient) -> None:

@@ -262,3 +262,39 @@ def test_a_class_folder_that_cannot_be_written_is_said_and_the_socket_stays(
         assert "cannot write its class folder (BACKPROP_CLASS_DIR)" in error["message"]
         ws.send_text(json.dumps({"type": "end"}))
         assert ws.receive_json()["field"] == "type"  # still answering
+
+
+def test_an_ended_class_is_gone_at_once_though_its_learners_keep_writing(tmp_path: Path) -> None:
+    """A learner's process writes its tiles while the teacher ends the class: the class's
+    folder is gone the moment ``end`` returns, the writes fail from then on (the class is
+    gone), and nothing they left behind outlives the next sweep."""
+    import threading
+
+    from app.classroom.store import ClassStore
+
+    store = ClassStore(Settings(data_dir=tmp_path / "data", class_dir=tmp_path / "classes"))
+    for _ in range(20):  # a race: many tries
+        code, _token = store.open_class()
+        assert store.alive(code)
+        stop, wrote = threading.Event(), []
+
+        def writer(
+            code: str = code, stop: threading.Event = stop, wrote: list[bool] = wrote
+        ) -> None:
+            while not stop.is_set():
+                wrote.append(store.write_tiles(code, "w1", [{"id": "a", "name": "Ada"}]))
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while not wrote:
+            time.sleep(0.001)
+        store.end(code)
+        assert not store.folder(code).exists() and not store.alive(code)
+        n = len(wrote)
+        time.sleep(0.005)
+        stop.set()
+        thread.join(5)
+        assert not any(wrote[n + 1 :]) and not store.folder(code).exists()
+        assert code not in store.codes()
+    store.sweep()
+    assert [p.name for p in (tmp_path / "classes").iterdir()] == [".lock"]

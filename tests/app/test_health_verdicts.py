@@ -5,6 +5,7 @@ changes seldom, says "healthy" only below chance, and quotes figures of its own 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 from typing import Any
@@ -14,7 +15,7 @@ import websockets
 
 from app.playground.presets import PRESETS
 from app.playground.verdicts import sci
-from nn_core.diagnosis import CHANCE_MARGIN
+from nn_core.diagnosis import CHANCE_MARGIN, HOLD
 from tests.app.test_reliability import Server, start_server
 
 EPOCHS = 300
@@ -114,10 +115,17 @@ def test_learning_rate_too_high_at_30_epochs_a_second(server: Server) -> None:
 
 
 def test_vanishing_preset_never_flips_to_healthy_at_chance(server: Server) -> None:
+    """Layer 1's share of the gradient is about 10⁻³ but climbs to a few 10⁻² for a stretch
+    of epochs (then "not learning yet" is the truer verdict); how many frames that stretch
+    spans depends on the machine's speed. Whatever it spans, no verdict flickers: each one
+    shown between two changes stays for HOLD frames at least."""
     events = healths(server, "vanishing_gradients", epochs=200)
     check_every_message(events)
     assert {e["code"] for e in events} <= {"vanishing", "not_learning"}
-    assert events[-1]["code"] == "vanishing" and changes(events) <= 1
+    assert events[-1]["code"] == "vanishing" and changes(events) <= 2
+    codes = [e["code"] for e in events]
+    spans = [len(list(g)) for _, g in itertools.groupby(codes)]
+    assert all(n >= HOLD for n in spans[1:-1]), codes
 
 
 def test_dead_relus_preset_says_dead_all_along(server: Server) -> None:

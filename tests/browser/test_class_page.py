@@ -3,6 +3,7 @@ learners' pages in three browser contexts, one learner joined (on a phone) and o
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,55 @@ def test_a_teacher_watches_the_joined_learner_live_and_sends_it_a_setup(
         for pg in (teacher, learner, outsider):
             pg.context.close()
     assert not errors, f"JavaScript errors on the pages: {errors}"
+
+
+def test_presenter_mode_shows_the_code_and_tiles_in_large_type_for_the_room(
+    browser: Any, server: Server
+) -> None:
+    """At 1920 the class code and the tiles grow for a projector; the choice is a toggle
+    (aria-pressed) and the view still fits the screen with several learners."""
+    import json
+
+    from websockets.sync.client import connect
+
+    errors: list[str] = []
+    teacher = context(browser, 1920, 1080, errors)
+    teacher.goto(server.url + "/class")
+    teacher.get_by_role("button", name="Start a class").click()
+    expect(teacher.locator("#class-code")).to_have_text(re.compile(r"^[A-Z0-9]{6}$"), timeout=WAIT)
+    code = teacher.locator("#class-code").inner_text()
+    sockets = contextlib.ExitStack()
+    try:
+        for i, name in enumerate(["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald"]):
+            ws = sockets.enter_context(connect(server.ws + "/ws/train", max_size=None))
+            ws.send(json.dumps({"type": "join", "code": code, "name": name}))
+            ws.send(json.dumps({"type": "start", "paused": True, "config": {"seed": i}}))
+        expect(teacher.locator(".tile")).to_have_count(6, timeout=WAIT)
+
+        def sizes() -> dict[str, float]:
+            return teacher.evaluate(
+                """() => { const px = (sel) => parseFloat(getComputedStyle(
+                  document.querySelector(sel)).fontSize);
+                  const tile = document.querySelector('.tile').getBoundingClientRect();
+                  return { code: px('#class-code'), name: px('.tile h3'),
+                    figures: px('.tile dl'), verdict: px('.tile-verdict'), tile: tile.width,
+                    page: document.documentElement.scrollWidth }; }"""
+            )
+
+        before = sizes()
+        button = teacher.get_by_role("button", name="Presenter mode")
+        expect(button).to_have_attribute("aria-pressed", "false")
+        button.focus()
+        teacher.keyboard.press("Enter")  # the keyboard does it too
+        expect(button).to_have_attribute("aria-pressed", "true")
+        after = sizes()
+        assert after["code"] >= 1.5 * before["code"] and after["name"] >= 20, (before, after)
+        assert after["figures"] >= 18 and after["verdict"] >= 16, after
+        assert after["tile"] > before["tile"] and after["page"] <= 1920, (before, after)
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "false")
+        assert sizes()["code"] == before["code"]
+        assert not errors, errors
+    finally:
+        sockets.close()
+        teacher.context.close()

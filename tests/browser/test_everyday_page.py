@@ -319,6 +319,16 @@ def test_read_outs_are_quiet_and_a_summary_is_announced(page: Any, live_server: 
         "el => document.getElementById(el.getAttribute('aria-describedby')).textContent"
     )
     assert "hidden layers of 4, 2 tanh" in page.locator("#network").get_attribute("aria-label")
+    # a pause is said at once, and its epoch once the server has paused there: the epoch the
+    # read-out then holds (epochs trained before the request arrived count)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("#epoch[data-state=paused]")
+    page.wait_for_function("() => window.heard.at(-1).startsWith('Training paused')")
+    heard = page.evaluate("window.heard")
+    assert heard[-2:] == [
+        "Pausing…",
+        f"Training paused at epoch {page.locator('#epoch').inner_text()}.",
+    ]
 
 
 def test_loss_control_and_the_loss_name(page: Any, live_server: str) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from nn_core.health import HEALTHY_BAND
+
 pytestmark = pytest.mark.browser
 
 # every change of the verdict, with the table's ratio column at that moment
@@ -116,5 +118,7 @@ def test_a_stuck_xor_net_says_stuck_quoting_its_all_off_cell(
         output = page.locator("#health-table tbody tr").last.locator("td, th").nth(column)
         assert output.inner_text() == "–"  # the output layer has no "off"
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366
+        band = page.evaluate("() => document.getElementById('health-ratio').layout.shapes[0]")
+        assert [band["y0"], band["y1"]] == list(HEALTHY_BAND)  # the green band's one source
     finally:
         context.close()
