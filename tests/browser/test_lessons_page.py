@@ -86,3 +86,37 @@ def test_a_link_to_a_lesson_there_is_not_says_so_on_the_digits_page(
     )
     assert page.get_by_role("region", name="Lesson").count() == 0
     assert "lesson=" not in page.evaluate("location.hash")  # not kept in the link
+
+
+# the focused element: whether it is inside the window and on top at its centre
+FOCUSED = """() => { const e = document.activeElement; const r = e.getBoundingClientRect();
+  const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return { id: e.id || e.tagName, inside: r.top >= 0 && r.bottom <= innerHeight,
+    onTop: top === e || e.contains(top), under: top ? top.closest('[id]')?.id : null }; }"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["1366x768", "390x844"])
+def test_with_the_keyboard_alone_no_control_hides_under_the_docked_lesson(
+    browser: Any, live_server: str, size: tuple[int, int]
+) -> None:
+    """Tab goes through the digits page to the lesson's buttons; each control it reaches
+    is scrolled into the window above the lesson panel docked at the foot, not under it."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/digits#lesson=mnist-784-10-10")
+        page.wait_for_selector("#lesson:not([hidden])")
+        page.wait_for_function("() => document.getElementById('lesson-text').textContent")
+        seen = []
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            seen.append(page.evaluate(FOCUSED))
+            if seen[-1]["id"] == "lesson-next":
+                break
+        ids = [s["id"] for s in seen]
+        for control in ("train-batch", "train-augment", "train-start", "lesson-action"):
+            assert control in ids, ids
+        hidden = [s for s in seen if not (s["inside"] and s["onTop"])]
+        assert not hidden, hidden
+    finally:
+        context.close()
