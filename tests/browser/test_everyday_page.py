@@ -261,6 +261,7 @@ def test_own_points_are_all_shown(page: Any, live_server: str) -> None:
     ready(page, live_server + "/")
     page.get_by_label("Dataset", exact=True).select_option("custom")
     page.wait_for_timeout(300)
+    page.locator("#boundary").scroll_into_view_if_needed()  # choosing the data may scroll
     box = page.locator("#boundary").bounding_box()
     for k in range(16):
         page.mouse.click(box["x"] + 60 + 17 * k, box["y"] + 80 + 11 * (k % 5))

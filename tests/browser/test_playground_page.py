@@ -152,7 +152,10 @@ def test_own_points_by_clicking(page: Any, live_server: str) -> None:
     region = page.get_by_role("region", name="Decision boundary")
     for i, (fx, fy) in enumerate([(0.3, 0.3), (0.35, 0.25), (0.7, 0.7), (0.75, 0.65)]):
         page.get_by_label("class 1" if i >= 2 else "class 0").check()
-        box = region.bounding_box()  # measured at each click: the page may have reflowed
+        # the plot in the window (choosing the data or a class may have scrolled it out),
+        # measured at each click: the page may have reflowed
+        region.scroll_into_view_if_needed()
+        box = region.bounding_box()
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
     page.wait_for_function(
         "() => document.getElementById('boundary').data?.[1]?.x?.length >= 2", timeout=20000
