@@ -83,7 +83,7 @@ def test_predict_pixels_of_real_digits(client: TestClient) -> None:
     hits = 0
     for img, label in zip(d.x_test[:20], d.y_test[:20], strict=True):
         r = client.post("/api/predict", json={"pixels": (img.ravel() / 255).tolist()})
-        assert r.status_code == 200
+        assert r.status_code == 200, r.text
         body = r.json()
         assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
         assert len(body["input"]) == 784 and body["model"] == "mnist-mlp"
